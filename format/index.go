@@ -3,7 +3,6 @@ package format
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -70,23 +69,86 @@ func encodeIndex(ix *indexV1) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// indexIn is what the reader decodes: indexV1 with the tensor entries left
+// raw, so that their count is checked against the bytes before any of them is
+// allocated.
+type indexIn struct {
+	Revision   int                `msgpack:"revision"`
+	Parent     int                `msgpack:"parent"`
+	Stage      string             `msgpack:"stage"`
+	TimeUnixNs int64              `msgpack:"time_unix_ns"`
+	Config     *Config            `msgpack:"config"`
+	Metadata   map[string]string  `msgpack:"metadata"`
+	Metrics    map[string]float64 `msgpack:"metrics"`
+	Provenance *Provenance        `msgpack:"provenance"`
+	Tensors    msgpack.RawMessage `msgpack:"tensors"`
+}
+
+// indexTensorIn decodes integers at full width: the decoder silently
+// truncates into narrower fields (dtype 257 would read as F32), so ranges are
+// checked by the reader instead.
+type indexTensorIn struct {
+	Name     string  `msgpack:"name"`
+	DType    uint64  `msgpack:"dtype"`
+	Shape    []int64 `msgpack:"shape"`
+	Offset   int64   `msgpack:"offset"`
+	NBytes   int64   `msgpack:"nbytes"`
+	CRC32C   uint64  `msgpack:"crc32c"`
+	Revision int64   `msgpack:"revision"`
+}
+
+// minTensorEntry is the fewest bytes a tensor entry can take (56): a fixmap
+// header, the seven required keys of SPEC.md §4.2 as fixstr (1+len each), a
+// non-empty name (2) and six one-byte values. It bounds the entry count by the
+// index size before the entries are allocated.
+const minTensorEntry = 1 + (1 + len("name")) + (1 + len("dtype")) + (1 + len("shape")) + (1 + len("offset")) +
+	(1 + len("nbytes")) + (1 + len("crc32c")) + (1 + len("revision")) + 2 + 6
+
+// mpError is a structural problem at byte Pos of an index.
+type mpError struct {
+	Pos int
+	Msg string
+}
+
+func (e *mpError) Error() string { return fmt.Sprintf("%s at index byte %d", e.Msg, e.Pos) }
+
 // decodeIndex first walks the raw msgpack checking every declared length
 // against the bytes that remain, so that the decoder can never be asked to
 // allocate more than the index holds; then it decodes.
-func decodeIndex(b []byte) (*indexV1, error) {
+func decodeIndex(b []byte) (*indexIn, []indexTensorIn, error) {
 	w := mpWalker{b: b}
 	if err := w.value(0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if w.p != len(b) {
-		return nil, fmt.Errorf("%d trailing bytes after the index at index byte %d", len(b)-w.p, w.p)
+		return nil, nil, &mpError{w.p, fmt.Sprintf("%d trailing bytes after the index", len(b)-w.p)}
 	}
-	var ix indexV1
+	var ix indexIn
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&ix); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &ix, nil
+	if len(ix.Tensors) == 0 {
+		return &ix, nil, nil
+	}
+	dec = msgpack.NewDecoder(bytes.NewReader(ix.Tensors))
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return nil, nil, fmt.Errorf("tensors: %w", err)
+	}
+	if n <= 0 {
+		return &ix, nil, nil
+	}
+	if n > len(ix.Tensors)/minTensorEntry {
+		return nil, nil, fmt.Errorf("tensors: %d entries cannot fit in %d bytes (an entry takes at least %d)", n, len(ix.Tensors), minTensorEntry)
+	}
+	ts := make([]indexTensorIn, n)
+	for i := range ts {
+		if err := dec.Decode(&ts[i]); err != nil {
+			return nil, nil, fmt.Errorf("tensors[%d]: %w", i, err)
+		}
+	}
+	return &ix, ts, nil
 }
 
 // mpWalker validates msgpack structure without allocating.
@@ -97,11 +159,9 @@ type mpWalker struct {
 
 const mpMaxDepth = 32
 
-var errMP = errors.New("msgpack")
-
 func (w *mpWalker) need(n uint64) error {
 	if n > uint64(len(w.b)-w.p) {
-		return fmt.Errorf("%w: length %d at index byte %d runs past the %d bytes of the index", errMP, n, w.p, len(w.b))
+		return &mpError{w.p, fmt.Sprintf("length %d runs past the %d bytes of the index", n, len(w.b))}
 	}
 	return nil
 }
@@ -129,7 +189,7 @@ func (w *mpWalker) skip(n uint64) error {
 // items checks that n items (each at least min bytes) can fit, then walks them.
 func (w *mpWalker) items(n uint64, per uint64, depth int) error {
 	if n > math.MaxUint32 || w.need(n*per) != nil {
-		return fmt.Errorf("%w: count %d at index byte %d exceeds the bytes left in the index", errMP, n, w.p)
+		return &mpError{w.p, fmt.Sprintf("count %d exceeds the %d bytes left in the index", n, len(w.b)-w.p)}
 	}
 	for i := uint64(0); i < n*per; i++ {
 		if err := w.value(depth + 1); err != nil {
@@ -141,7 +201,7 @@ func (w *mpWalker) items(n uint64, per uint64, depth int) error {
 
 func (w *mpWalker) value(depth int) error {
 	if depth > mpMaxDepth {
-		return fmt.Errorf("%w: nesting deeper than %d at index byte %d", errMP, mpMaxDepth, w.p)
+		return &mpError{w.p, fmt.Sprintf("nesting deeper than %d", mpMaxDepth)}
 	}
 	if err := w.need(1); err != nil {
 		return err
@@ -203,7 +263,7 @@ func (w *mpWalker) value(depth int) error {
 		}
 		return w.items(n, 2, depth)
 	default:
-		return fmt.Errorf("%w: invalid type byte 0x%02x at index byte %d", errMP, c, w.p-1)
+		return &mpError{w.p - 1, fmt.Sprintf("invalid type byte 0x%02x", c)}
 	}
 	if err != nil {
 		return err

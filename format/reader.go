@@ -78,6 +78,10 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+type closedReaderAt struct{}
+
+func (closedReaderAt) ReadAt([]byte, int64) (int, error) { return 0, os.ErrClosed }
+
 // Close releases the mapping. Slices returned by Data become invalid.
 func (f *File) Close() error {
 	var err error
@@ -85,6 +89,8 @@ func (f *File) Close() error {
 		err = f.mapped.Unmap()
 		f.mapped = nil
 	}
+	// Data after Close must fail, not read unmapped memory.
+	f.ra = closedReaderAt{}
 	if f.osf != nil {
 		if e := f.osf.Close(); err == nil {
 			err = e
@@ -244,11 +250,11 @@ func (f *File) loadChain(off int64) ([]*Revision, error) {
 		for i := range r.Tensors {
 			t := &r.Tensors[i]
 			if t.Revision > r.Number || t.Revision < 0 {
-				return nil, f.errf(r.tr.indexOff, "tensors["+t.Name+"].revision", ErrBadTensor, "revision %d from revision %d", t.Revision, r.Number)
+				return nil, f.errf(r.tr.indexOff, "tensors["+quote(t.Name)+"].revision", ErrBadTensor, "revision %d from revision %d", t.Revision, r.Number)
 			}
 			owner := chain[t.Revision]
 			if t.NBytes > 0 && (t.Offset < owner.tr.regionStart || t.Offset+t.NBytes > owner.tr.indexOff) {
-				return nil, f.errf(r.tr.indexOff, "tensors["+t.Name+"].offset", ErrBadTensor, "data [%d, %d) outside revision %d's data region [%d, %d)", t.Offset, t.Offset+t.NBytes, t.Revision, owner.tr.regionStart, owner.tr.indexOff)
+				return nil, f.errf(r.tr.indexOff, "tensors["+quote(t.Name)+"].offset", ErrBadTensor, "data [%d, %d) outside revision %d's data region [%d, %d)", t.Offset, t.Offset+t.NBytes, t.Revision, owner.tr.regionStart, owner.tr.indexOff)
 			}
 		}
 	}
@@ -260,11 +266,17 @@ func (f *File) loadRevision(tr trailer, trOff int64) (*Revision, error) {
 	if tr.regionStart < minStart || tr.regionStart%Alignment != 0 || tr.regionStart > trOff {
 		return nil, f.errf(trOff+16, "region_start", ErrBadIndex, "region start %d", tr.regionStart)
 	}
+	if tr.prevTrailer == 0 && tr.regionStart != Alignment {
+		return nil, f.errf(trOff+16, "region_start", ErrBadIndex, "the first revision starts at %d, not %d", tr.regionStart, Alignment)
+	}
 	if tr.indexLen <= 0 || tr.indexLen > maxIndexSize {
 		return nil, f.errf(trOff+32, "index_length", ErrBadIndex, "index length %d", tr.indexLen)
 	}
-	if tr.indexOff < tr.regionStart || tr.indexOff > trOff || tr.indexLen > trOff-tr.indexOff {
-		return nil, f.errf(trOff+24, "index_offset", ErrTruncated, "index [%d, +%d) not inside [%d, %d)", tr.indexOff, tr.indexLen, tr.regionStart, trOff)
+	if tr.indexOff < tr.regionStart || tr.indexOff >= trOff {
+		return nil, f.errf(trOff+24, "index_offset", ErrBadIndex, "index offset %d not inside [%d, %d)", tr.indexOff, tr.regionStart, trOff)
+	}
+	if tr.indexLen > trOff-tr.indexOff {
+		return nil, f.errf(trOff+32, "index_length", ErrTruncated, "index [%d, +%d) runs past its trailer at %d", tr.indexOff, tr.indexLen, trOff)
 	}
 	b, err := f.read(tr.indexOff, tr.indexLen, "index")
 	if err != nil {
@@ -273,8 +285,12 @@ func (f *File) loadRevision(tr trailer, trOff int64) (*Revision, error) {
 	if got := crc32c(b); got != tr.indexCRC {
 		return nil, f.errf(tr.indexOff, "index_crc32c", ErrChecksum, "index of revision %d: stored 0x%08x, computed 0x%08x", tr.revision, tr.indexCRC, got)
 	}
-	ix, err := decodeIndex(b)
+	ix, ents, err := decodeIndex(b)
 	if err != nil {
+		var me *mpError
+		if errors.As(err, &me) {
+			return nil, f.errf(tr.indexOff+int64(me.Pos), "index", ErrBadIndex, "%s", me.Msg)
+		}
 		return nil, f.errf(tr.indexOff, "index", ErrBadIndex, "%v", err)
 	}
 	if ix.Revision != int(tr.revision) {
@@ -283,13 +299,13 @@ func (f *File) loadRevision(tr trailer, trOff int64) (*Revision, error) {
 	r := &Revision{
 		Number: ix.Revision, Parent: ix.Parent, Stage: ix.Stage, Time: time.Unix(0, ix.TimeUnixNs).UTC(),
 		Config: ix.Config, Metadata: ix.Metadata, Metrics: ix.Metrics, Provenance: ix.Provenance,
-		tr: tr, trOffset: trOff, byName: make(map[string]int, len(ix.Tensors)),
+		tr: tr, trOffset: trOff, byName: make(map[string]int, len(ents)),
 	}
 	if r.Metadata == nil {
 		r.Metadata = map[string]string{}
 	}
-	r.Tensors = make([]TensorInfo, len(ix.Tensors))
-	for i, e := range ix.Tensors {
+	r.Tensors = make([]TensorInfo, len(ents))
+	for i, e := range ents {
 		field := fmt.Sprintf("tensors[%d]", i)
 		if e.Name == "" {
 			return nil, f.errf(tr.indexOff, field+".name", ErrBadTensor, "empty name")
@@ -298,10 +314,10 @@ func (f *File) loadRevision(tr trailer, trOff int64) (*Revision, error) {
 		if _, dup := r.byName[e.Name]; dup {
 			return nil, f.errf(tr.indexOff, field+".name", ErrBadTensor, "duplicate tensor name")
 		}
-		dt := DType(e.DType)
-		if !dt.Valid() {
+		if e.DType > math.MaxUint8 || !DType(e.DType).Valid() {
 			return nil, f.errf(tr.indexOff, field+".dtype", ErrBadTensor, "unknown dtype %d", e.DType)
 		}
+		dt := DType(e.DType)
 		if len(e.Shape) > 8 {
 			return nil, f.errf(tr.indexOff, field+".shape", ErrBadTensor, "%d dimensions, at most 8", len(e.Shape))
 		}
@@ -318,7 +334,13 @@ func (f *File) loadRevision(tr trailer, trOff int64) (*Revision, error) {
 		if e.NBytes > math.MaxInt64-e.Offset || e.Offset+e.NBytes > f.size {
 			return nil, f.errf(tr.indexOff, field+".offset", ErrTruncated, "data [%d, +%d) past the end of the file (%d bytes)", e.Offset, e.NBytes, f.size)
 		}
-		r.Tensors[i] = TensorInfo{Name: e.Name, DType: dt, Shape: e.Shape, Offset: e.Offset, NBytes: e.NBytes, CRC32C: e.CRC32C, Revision: e.Revision}
+		if e.CRC32C > math.MaxUint32 {
+			return nil, f.errf(tr.indexOff, field+".crc32c", ErrBadTensor, "checksum %d does not fit in 32 bits", e.CRC32C)
+		}
+		if e.Revision < 0 || e.Revision > int64(tr.revision) {
+			return nil, f.errf(tr.indexOff, field+".revision", ErrBadTensor, "data of revision %d referenced from revision %d", e.Revision, tr.revision)
+		}
+		r.Tensors[i] = TensorInfo{Name: e.Name, DType: dt, Shape: e.Shape, Offset: e.Offset, NBytes: e.NBytes, CRC32C: uint32(e.CRC32C), Revision: int(e.Revision)}
 		r.byName[e.Name] = i
 	}
 	if !sort.SliceIsSorted(r.Tensors, func(i, j int) bool { return r.Tensors[i].Name < r.Tensors[j].Name }) {
