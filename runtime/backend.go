@@ -48,6 +48,9 @@ type Ops interface {
 	MatMul(dst Buffer, x Buffer, w Weight, rows int) error
 	// RMSNorm: dst[r] = x[r] / sqrt(mean(x[r]²) + eps) · w, for rows of width dim.
 	RMSNorm(dst, x Buffer, w Weight, rows, dim int, eps float32) error
+	// Copy: dst[dstOff+i] = src[srcOff+i] for i < n (e.g. the last row of a
+	// prefill into the lm_head input, so that only that row is projected).
+	Copy(dst Buffer, dstOff int, src Buffer, srcOff, n int) error
 	// Add: dst[i] += src[i] for i < n.
 	Add(dst, src Buffer, n int) error
 	// SwiGLU: dst[i] = silu(gate[i]) · up[i] for i < n.

@@ -1,0 +1,108 @@
+package cpu
+
+import (
+	"encoding/binary"
+
+	"github.com/mmbformat/mmb/format"
+)
+
+// The portable kernels. The amd64 build replaces dot* with AVX2 versions
+// when the CPU has them (kernels_amd64.go); tests check both agree.
+
+func dotF32Go(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func f16(h uint16) float32 { return format.F16ToF32(h) }
+
+func dotF16Go(w []uint16, x []float32) float32 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		s0 += f16(w[i]) * x[i]
+		s1 += f16(w[i+1]) * x[i+1]
+		s2 += f16(w[i+2]) * x[i+2]
+		s3 += f16(w[i+3]) * x[i+3]
+	}
+	for ; i < len(w); i++ {
+		s0 += f16(w[i]) * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dotBF16Go(w []uint16, x []float32) float32 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		s0 += format.BF16ToF32(w[i]) * x[i]
+		s1 += format.BF16ToF32(w[i+1]) * x[i+1]
+		s2 += format.BF16ToF32(w[i+2]) * x[i+2]
+		s3 += format.BF16ToF32(w[i+3]) * x[i+3]
+	}
+	for ; i < len(w); i++ {
+		s0 += format.BF16ToF32(w[i]) * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotQ8Go sums each block's int8·x products, then scales the block sum.
+func dotQ8Go(q []byte, x []float32) float32 {
+	var s float32
+	for b := 0; b*format.Q8BlockBytes < len(q); b++ {
+		p := q[b*format.Q8BlockBytes : (b+1)*format.Q8BlockBytes]
+		xs := x[b*format.Q8Block : (b+1)*format.Q8Block]
+		var s0, s1, s2, s3 float32
+		for i := 0; i < format.Q8Block; i += 4 {
+			s0 += float32(int8(p[2+i])) * xs[i]
+			s1 += float32(int8(p[3+i])) * xs[i+1]
+			s2 += float32(int8(p[4+i])) * xs[i+2]
+			s3 += float32(int8(p[5+i])) * xs[i+3]
+		}
+		s += f16(binary.LittleEndian.Uint16(p)) * ((s0 + s1) + (s2 + s3))
+	}
+	return s
+}
+
+func cvtF16(dst []float32, src []uint16) {
+	for i, h := range src {
+		dst[i] = f16(h)
+	}
+}
+
+func cvtBF16(dst []float32, src []uint16) {
+	for i, h := range src {
+		dst[i] = format.BF16ToF32(h)
+	}
+}
+
+func cvtQ8(dst []float32, q []byte) {
+	for b := 0; b*format.Q8BlockBytes < len(q); b++ {
+		p := q[b*format.Q8BlockBytes:]
+		d := f16(binary.LittleEndian.Uint16(p))
+		for i := 0; i < format.Q8Block; i++ {
+			dst[b*format.Q8Block+i] = d * float32(int8(p[2+i]))
+		}
+	}
+}
+
+// axpy: y += a·x.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
