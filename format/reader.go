@@ -353,7 +353,12 @@ func (f *File) loadRevision(tr trailer, trOff int64) (*Revision, error) {
 			byOff = append(byOff, &r.Tensors[i])
 		}
 	}
-	sort.Slice(byOff, func(i, j int) bool { return byOff[i].Offset < byOff[j].Offset })
+	sort.Slice(byOff, func(i, j int) bool { // by name on ties, so the error is deterministic
+		if byOff[i].Offset != byOff[j].Offset {
+			return byOff[i].Offset < byOff[j].Offset
+		}
+		return byOff[i].Name < byOff[j].Name
+	})
 	for i := 1; i < len(byOff); i++ {
 		a, b := byOff[i-1], byOff[i]
 		if a.Offset+a.NBytes > b.Offset {
