@@ -1,0 +1,42 @@
+#version 450
+// dst[r] = index of the largest x[r, :] (the first on ties), as a float.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
+#include "common.glsl"
+
+#define NONE 0xffffffffu
+
+layout(local_size_x_id = 0) in;
+layout(std430, binding = 0) writeonly buffer DB { float D[]; };
+layout(std430, binding = 1) readonly buffer XB { float X[]; };
+layout(push_constant) uniform PC { uint rows, n; } pc;
+
+shared float bv[256];
+shared uint bi[256];
+
+void main() {
+	uint r = group_id();
+	if (r >= pc.rows) return;
+	uint t = gl_LocalInvocationID.x;
+	float best = 0.0;
+	uint idx = NONE;
+	for (uint c = t; c < pc.n; c += gl_WorkGroupSize.x) {
+		float v = X[r * pc.n + c];
+		if (idx == NONE || v > best) { best = v; idx = c; }
+	}
+	bv[t] = best;
+	bi[t] = idx;
+	barrier();
+	for (uint s = gl_WorkGroupSize.x / 2u; s > 0u; s >>= 1) {
+		if (t < s) {
+			float ov = bv[t + s];
+			uint oi = bi[t + s];
+			if (oi != NONE && (bi[t] == NONE || ov > bv[t] || (ov == bv[t] && oi < bi[t]))) {
+				bv[t] = ov;
+				bi[t] = oi;
+			}
+		}
+		barrier();
+	}
+	if (t == 0u) D[r] = float(bi[0]);
+}

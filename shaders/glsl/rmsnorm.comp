@@ -1,0 +1,29 @@
+#version 450
+// dst[r] = x[r] / sqrt(mean(x[r]²) + eps) · w; one workgroup per row.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
+#include "common.glsl"
+#include "reduce.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(std430, binding = 0) readonly buffer WB { uint W[]; };
+layout(std430, binding = 1) readonly buffer XB { float X[]; };
+layout(std430, binding = 2) writeonly buffer DB { float D[]; };
+layout(push_constant) uniform PC { uint rows, dim, dt, so; float eps; } pc;
+
+WFETCH_FN(wf, W)
+
+void main() {
+	uint r = group_id();
+	if (r >= pc.rows) return;
+	uint t = gl_LocalInvocationID.x;
+	uint base = r * pc.dim;
+	float ss = 0.0;
+	for (uint c = t; c < pc.dim; c += gl_WorkGroupSize.x) {
+		float v = X[base + c];
+		ss += v * v;
+	}
+	float inv = inversesqrt(wg_sum(ss) / float(pc.dim) + pc.eps);
+	for (uint c = t; c < pc.dim; c += gl_WorkGroupSize.x)
+		D[base + c] = X[base + c] * inv * wf(pc.dt, c, pc.so);
+}

@@ -1,0 +1,61 @@
+// Package build lists the shader variants and compiles them with glslc; it
+// is shared by the generator (shaders/gen) and the up-to-date test, and has
+// no embedded files so that it works before any SPIR-V exists.
+package build
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Variant is one compiled shader: a GLSL source and the macros it is built with.
+type Variant struct {
+	Name    string   // spv/<Name>.spv
+	Source  string   // glsl/<Source>
+	Defines []string // -D arguments
+}
+
+// weightDTypes name the matvec/matmul variants; the values are format.DType codes.
+var weightDTypes = []struct{ suffix, code string }{{"f32", "1u"}, {"f16", "2u"}, {"bf16", "3u"}, {"q8", "4u"}}
+
+// Variants lists every shader the Vulkan backend loads.
+var Variants = func() []Variant {
+	var v []Variant
+	for _, d := range weightDTypes {
+		v = append(v,
+			Variant{"matvec_" + d.suffix, "matvec.comp", []string{"WDT=" + d.code}},
+			Variant{"matvec_" + d.suffix + "_sg", "matvec.comp", []string{"WDT=" + d.code, "SUBGROUP"}},
+			Variant{"matmul_" + d.suffix, "matmul.comp", []string{"WDT=" + d.code}})
+	}
+	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax"} {
+		v = append(v, Variant{s, s + ".comp", nil})
+	}
+	return v
+}()
+
+// Args are glslc's arguments for v, reading sources from dir/glsl. Without
+// -g the output holds no paths, so it is the same wherever it is built.
+func (v Variant) Args(dir, out string) []string {
+	a := []string{"--target-env=vulkan1.1", "-O", "-fshader-stage=compute"}
+	for _, d := range v.Defines {
+		a = append(a, "-D"+d)
+	}
+	return append(a, "-o", out, filepath.Join(dir, "glsl", v.Source))
+}
+
+// Compile runs glslc on v with sources under dir and returns the SPIR-V.
+func Compile(glslc, dir string, v Variant) ([]byte, error) {
+	tmp, err := os.CreateTemp("", "mmb-*.spv")
+	if err != nil {
+		return nil, err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command(glslc, v.Args(dir, tmp.Name())...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("glslc %s: %v\n%s", v.Name, err, out)
+	}
+	return os.ReadFile(tmp.Name())
+}
