@@ -1,0 +1,395 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/mmbformat/mmb/format"
+)
+
+// Session is one sequence's state: KV caches of attention layers, conv and
+// SSM states of Mamba layers, and scratch buffers. It is not safe for
+// concurrent use. Logits slices it returns are reused by the next call.
+type Session struct {
+	m   *Model
+	pos int
+
+	kc, vc    []Buffer // per layer (attention)
+	convState []Buffer // per layer (Mamba-2)
+	ssmState  []Buffer // per layer (Mamba-2)
+
+	rows int // capacity of the scratch buffers in rows
+	sc   scratch
+	ids  []int32
+
+	logits     []float32 // host logits of the last call
+	all        []float32 // host logits of every position (PrefillAll)
+	argmax     []float32
+	capture    bool
+	hidden     [][]float32
+	hiddenHost []float32
+}
+
+type scratch struct {
+	h, xn, tmp, last    Buffer
+	q, k, v, att        Buffer
+	z, xbc, xbcC, dt, y Buffer
+	g                   Buffer
+	gate, up, act       Buffer
+	logits, lastLogits  Buffer
+	argmax              Buffer
+}
+
+// NewSession allocates a session's state for the model's context length.
+func (m *Model) NewSession() (*Session, error) {
+	c := m.Config
+	s := &Session{m: m}
+	n := len(m.layers)
+	s.kc, s.vc = make([]Buffer, n), make([]Buffer, n)
+	s.convState, s.ssmState = make([]Buffer, n), make([]Buffer, n)
+	var err error
+	for i, ly := range m.layers {
+		switch ly.kind {
+		case format.Attention:
+			kvw := c.NumKVHeads * c.HeadDim
+			if s.kc[i], err = m.b.Alloc(m.maxCtx * kvw); err != nil {
+				return nil, err
+			}
+			if s.vc[i], err = m.b.Alloc(m.maxCtx * kvw); err != nil {
+				return nil, err
+			}
+		case format.Mamba2:
+			mc := c.Mamba
+			if s.convState[i], err = m.b.Alloc(3 * (mc.DInner + 2*mc.DXB)); err != nil {
+				return nil, err
+			}
+			if s.ssmState[i], err = m.b.Alloc(mc.Heads * mc.HeadDim * mc.HeadDim); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.grow(1); err != nil {
+		return nil, err
+	}
+	s.logits = make([]float32, c.VocabSize)
+	if s.sc.lastLogits, err = m.b.Alloc(c.VocabSize); err != nil {
+		return nil, err
+	}
+	if s.sc.last, err = m.b.Alloc(c.HiddenSize); err != nil {
+		return nil, err
+	}
+	if s.sc.argmax, err = m.b.Alloc(1); err != nil {
+		return nil, err
+	}
+	s.argmax = make([]float32, 1)
+	return s, nil
+}
+
+// grow makes the scratch buffers hold at least rows rows.
+func (s *Session) grow(rows int) error {
+	if rows <= s.rows {
+		return nil
+	}
+	c := s.m.Config
+	D, I := c.HiddenSize, c.IntermediateSize
+	qw, kvw := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	var di, convDim, mh int
+	if c.Mamba != nil {
+		di, convDim, mh = c.Mamba.DInner, c.Mamba.DInner+2*c.Mamba.DXB, c.Mamba.Heads
+	}
+	var sc scratch
+	sc.last, sc.lastLogits, sc.argmax = s.sc.last, s.sc.lastLogits, s.sc.argmax
+	for _, b := range []struct {
+		p *Buffer
+		n int
+	}{
+		{&sc.h, D}, {&sc.xn, D}, {&sc.tmp, D}, {&sc.q, qw}, {&sc.k, kvw}, {&sc.v, kvw}, {&sc.att, qw},
+		{&sc.z, di}, {&sc.xbc, convDim}, {&sc.xbcC, convDim}, {&sc.dt, mh}, {&sc.y, di}, {&sc.g, di},
+		{&sc.gate, I}, {&sc.up, I}, {&sc.act, I},
+	} {
+		if b.n == 0 {
+			continue
+		}
+		var err error
+		if *b.p, err = s.m.b.Alloc(rows * b.n); err != nil {
+			return err
+		}
+	}
+	s.sc, s.rows = sc, rows
+	return nil
+}
+
+// Pos is the number of tokens the session has seen.
+func (s *Session) Pos() int { return s.pos }
+
+// MaxPositions is the session's context length.
+func (s *Session) MaxPositions() int { return s.m.maxCtx }
+
+// Reset forgets the sequence: position 0, zero conv and SSM states (KV
+// entries past the position are never read, so they are left as they are).
+func (s *Session) Reset() error {
+	s.pos = 0
+	for i := range s.m.layers {
+		for _, st := range []Buffer{s.convState[i], s.ssmState[i]} {
+			if st == nil {
+				continue
+			}
+			if err := s.m.b.Write(st, 0, make([]float32, st.Len())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CaptureHidden turns on recording of hidden states for later calls: what
+// HF reports as hidden_states (the embedding output, each layer's output, the
+// last one after the final norm), for every row of the call.
+func (s *Session) CaptureHidden(on bool) { s.capture = on }
+
+// Hidden returns the hidden states of the last call while capture is on:
+// [layers+1][rows·hidden].
+func (s *Session) Hidden() [][]float32 { return s.hidden }
+
+func (s *Session) check(n int) error {
+	if n == 0 {
+		return fmt.Errorf("runtime: no tokens")
+	}
+	if s.pos+n > s.m.maxCtx {
+		return fmt.Errorf("%w: %d tokens at position %d go past the context of %d", ErrContext, n, s.pos, s.m.maxCtx)
+	}
+	return nil
+}
+
+// Prefill runs ids from the current position and returns the logits of the
+// last one.
+func (s *Session) Prefill(ids []int) ([]float32, error) {
+	if err := s.run(ids, false); err != nil {
+		return nil, err
+	}
+	return s.logits, nil
+}
+
+// PrefillAll runs ids from the current position and returns the logits of
+// every one, [len(ids)·vocab].
+func (s *Session) PrefillAll(ids []int) ([]float32, error) {
+	if err := s.run(ids, true); err != nil {
+		return nil, err
+	}
+	return s.all, nil
+}
+
+// Step feeds one token and returns the next logits. It allocates nothing.
+func (s *Session) Step(id int) ([]float32, error) {
+	var one [1]int
+	one[0] = id
+	if err := s.run(one[:], false); err != nil {
+		return nil, err
+	}
+	return s.logits, nil
+}
+
+// StepArgmax feeds one token and returns the index of the largest logit,
+// computed on the backend (no logits copied to the host).
+func (s *Session) StepArgmax(id int) (int, error) {
+	var one [1]int
+	one[0] = id
+	if err := s.forward(one[:], false, true); err != nil {
+		return 0, err
+	}
+	return int(s.argmax[0]), nil
+}
+
+func (s *Session) run(ids []int, all bool) error {
+	return s.forward(ids, all, false)
+}
+
+func (s *Session) forward(ids []int, all, argmax bool) error {
+	if err := s.check(len(ids)); err != nil {
+		return err
+	}
+	V := s.m.Config.VocabSize
+	for _, id := range ids {
+		if id < 0 || id >= V {
+			return fmt.Errorf("runtime: token id %d outside the vocabulary of %d", id, V)
+		}
+	}
+	if all {
+		if cap(s.all) < len(ids)*V {
+			s.all = make([]float32, len(ids)*V)
+		}
+		s.all = s.all[:len(ids)*V]
+	}
+	if s.capture {
+		s.hidden = s.hidden[:0]
+		for i := 0; i <= len(s.m.layers); i++ {
+			s.hidden = append(s.hidden, make([]float32, 0, len(ids)*s.m.Config.HiddenSize))
+		}
+	}
+	for done := 0; done < len(ids); {
+		n := min(s.m.chunk, len(ids)-done)
+		last := done+n == len(ids)
+		if err := s.chunk(ids[done:done+n], all, last, argmax, done); err != nil {
+			// The state is partly updated: the sequence cannot continue.
+			return fmt.Errorf("runtime: forward at position %d: %w (session must be Reset)", s.pos, err)
+		}
+		done += n
+	}
+	return nil
+}
+
+// chunk runs rows tokens at s.pos through the model.
+func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
+	m, b, c := s.m, s.m.b, s.m.Config
+	R := len(ids)
+	if err := s.grow(R); err != nil {
+		return err
+	}
+	if cap(s.ids) < R {
+		s.ids = make([]int32, R)
+	}
+	s.ids = s.ids[:R]
+	for i, id := range ids {
+		s.ids[i] = int32(id)
+	}
+	sc := &s.sc
+	D, I := c.HiddenSize, c.IntermediateSize
+	eps := float32(c.RMSNormEps)
+	pos0 := s.pos
+	if err := b.Embed(sc.h, m.embed, s.ids); err != nil {
+		return err
+	}
+	if err := s.record(0, sc.h, R); err != nil {
+		return err
+	}
+	for li := range m.layers {
+		ly := &m.layers[li]
+		if err := b.RMSNorm(sc.xn, sc.h, ly.inNorm, R, D, eps); err != nil {
+			return err
+		}
+		switch ly.kind {
+		case format.Attention:
+			H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
+			if err := firstErr(
+				b.MatMul(sc.q, sc.xn, ly.q, R),
+				b.MatMul(sc.k, sc.xn, ly.k, R),
+				b.MatMul(sc.v, sc.xn, ly.v, R),
+				b.RoPE(sc.q, R, H, hd, pos0, m.invFreq),
+				b.RoPE(sc.k, R, KV, hd, pos0, m.invFreq),
+				b.Attention(sc.att, sc.q, sc.k, sc.v, s.kc[li], s.vc[li], R, pos0, H, KV, hd),
+				b.MatMul(sc.tmp, sc.att, ly.o, R),
+			); err != nil {
+				return err
+			}
+		case format.Mamba2:
+			mc := c.Mamba
+			if err := firstErr(
+				b.MatMul(sc.z, sc.xn, ly.inZ, R),
+				b.MatMul(sc.xbc, sc.xn, ly.inXBC, R),
+				b.MatMul(sc.dt, sc.xn, ly.inDT, R),
+				b.Conv1D(sc.xbcC, sc.xbc, s.convState[li], ly.conv, ly.convBias, R, mc.DInner+2*mc.DXB),
+				b.SSMScan(sc.y, sc.xbcC, sc.dt, s.ssmState[li], ly.aNeg, ly.dtBias, ly.dSkip, R, mc.Heads, mc.KVHeads, mc.HeadDim),
+				b.GatedRMSNorm(sc.g, sc.y, sc.z, ly.gnorm, R, mc.Heads, mc.HeadDim, float32(mc.NormEps)),
+				b.MatMul(sc.tmp, sc.g, ly.out, R),
+			); err != nil {
+				return err
+			}
+		}
+		if err := firstErr(
+			b.Add(sc.h, sc.tmp, R*D),
+			b.RMSNorm(sc.xn, sc.h, ly.postNorm, R, D, eps),
+			b.MatMul(sc.gate, sc.xn, ly.gate, R),
+			b.MatMul(sc.up, sc.xn, ly.up, R),
+			b.SwiGLU(sc.act, sc.gate, sc.up, R*I),
+			b.MatMul(sc.tmp, sc.act, ly.down, R),
+			b.Add(sc.h, sc.tmp, R*D),
+		); err != nil {
+			return err
+		}
+		if li < len(m.layers)-1 {
+			if err := s.record(li+1, sc.h, R); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.RMSNorm(sc.xn, sc.h, m.norm, R, D, eps); err != nil {
+		return err
+	}
+	if err := s.record(len(m.layers), sc.xn, R); err != nil {
+		return err
+	}
+	s.pos += R
+	V := c.VocabSize
+	if all {
+		// Prefill path for every position: the head over all rows, in pieces
+		// that reuse the gate buffer when it is large enough.
+		lg, err := s.logitsBuf(R)
+		if err != nil {
+			return err
+		}
+		if err := b.MatMul(lg, sc.xn, m.head, R); err != nil {
+			return err
+		}
+		if err := b.Read(s.all[done*V:(done+R)*V], lg, 0); err != nil {
+			return err
+		}
+		if last {
+			copy(s.logits, s.all[(done+R-1)*V:])
+		}
+		return nil
+	}
+	if !last {
+		return b.Sync()
+	}
+	if err := firstErr(
+		b.Copy(sc.last, 0, sc.xn, (R-1)*D, D),
+		b.MatMul(sc.lastLogits, sc.last, m.head, 1),
+	); err != nil {
+		return err
+	}
+	if argmax {
+		if err := b.Argmax(sc.argmax, sc.lastLogits, 1, V); err != nil {
+			return err
+		}
+		return b.Read(s.argmax, sc.argmax, 0)
+	}
+	return b.Read(s.logits, sc.lastLogits, 0)
+}
+
+// logitsBuf returns a device buffer for rows·vocab logits.
+func (s *Session) logitsBuf(rows int) (Buffer, error) {
+	n := rows * s.m.Config.VocabSize
+	if s.sc.logits == nil || s.sc.logits.Len() < n {
+		var err error
+		if s.sc.logits, err = s.m.b.Alloc(n); err != nil {
+			return nil, err
+		}
+	}
+	return s.sc.logits, nil
+}
+
+// record appends rows of a hidden state to capture slot i.
+func (s *Session) record(i int, x Buffer, rows int) error {
+	if !s.capture {
+		return nil
+	}
+	n := rows * s.m.Config.HiddenSize
+	h := s.hidden[i]
+	h = append(h, make([]float32, n)...)
+	if err := s.m.b.Read(h[len(h)-n:], x, 0); err != nil {
+		return err
+	}
+	s.hidden[i] = h
+	return nil
+}
+
+// firstErr returns the first non-nil error. Ops after a failed one have
+// still been called; backends check their arguments, so they fail too or do
+// harmless work, and the session reports the first error.
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
