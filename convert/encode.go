@@ -1,0 +1,228 @@
+package convert
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/mmbformat/mmb/format"
+)
+
+// stDType maps a safetensors dtype name to a format dtype the converter can
+// read; ok is false for everything else.
+func stDType(s string) (format.DType, bool) {
+	switch s {
+	case "F32":
+		return format.F32, true
+	case "F16":
+		return format.F16, true
+	case "BF16":
+		return format.BF16, true
+	}
+	return 0, false
+}
+
+// elemSize is the byte size of one element of a float dtype (not Q8_0).
+func elemSize(d format.DType) int {
+	switch d {
+	case format.F32:
+		return 4
+	case format.F16, format.BF16:
+		return 2
+	}
+	return 0
+}
+
+// decode widens n elements of src (dtype dt) into dst. Widening F16 and BF16
+// is exact.
+func decode(dst []float32, dt format.DType, src []byte) {
+	switch dt {
+	case format.F32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+		}
+	case format.F16:
+		for i := range dst {
+			dst[i] = format.F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	case format.BF16:
+		for i := range dst {
+			dst[i] = format.BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	default:
+		panic("decode: unsupported dtype " + dt.String()) // callers check dtypes first
+	}
+}
+
+// encode writes src in dtype dt to dst and returns the bytes written. F16 and
+// BF16 round to nearest-even (format's conversions); Q8_0 needs len(src) to be
+// a multiple of 32.
+func encode(dst []byte, dt format.DType, src []float32) int {
+	switch dt {
+	case format.F32:
+		for i, v := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+		}
+		return 4 * len(src)
+	case format.F16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], format.F32ToF16(v))
+		}
+		return 2 * len(src)
+	case format.BF16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], format.F32ToBF16(v))
+		}
+		return 2 * len(src)
+	case format.Q8_0:
+		n := 0
+		for b := 0; b < len(src); b += format.Q8Block {
+			quantQ8(dst[n:n+format.Q8BlockBytes], src[b:b+format.Q8Block])
+			n += format.Q8BlockBytes
+		}
+		return n
+	}
+	panic("encode: unsupported dtype " + dt.String())
+}
+
+// quantQ8 quantises one block of 32 values to Q8_0: the scale is
+// max|x|/127 stored as f16 (round-to-nearest-even), and each value is
+// round(x / s) with s the f16-rounded scale read back, so that dequantising
+// q·s reproduces the quantiser's own grid. round is half away from zero
+// (math.Round, as ggml's roundf); results are clamped to ±127 because the
+// f16 rounding of the scale can make |x/s| exceed 127 slightly. NaN maps to 0.
+func quantQ8(dst []byte, x []float32) {
+	var amax float32
+	for _, v := range x {
+		if a := float32(math.Abs(float64(v))); a > amax {
+			amax = a
+		}
+	}
+	h := format.F32ToF16(amax / 127)
+	binary.LittleEndian.PutUint16(dst, h)
+	s := format.F16ToF32(h)
+	for i, v := range x {
+		var q float64
+		if s != 0 && !math.IsInf(float64(s), 0) {
+			q = math.Round(float64(v) / float64(s))
+		}
+		switch {
+		case q > 127:
+			q = 127
+		case q < -127:
+			q = -127
+		case q != q:
+			q = 0
+		}
+		dst[2+i] = byte(int8(q))
+	}
+}
+
+// segment is a run of elements of an output tensor: either source bytes in
+// a float dtype or values from a generator.
+type segment struct {
+	src   []byte
+	srcDT format.DType
+	gen   func(dst []float32) // fills dst with the next values
+	n     int64               // elements
+}
+
+// tensorReader streams the concatenation of segments encoded in dtype out,
+// converting a chunk at a time so that memory stays at one chunk whatever the
+// tensor size. Same-dtype source segments are copied without conversion.
+type tensorReader struct {
+	segs    []segment
+	out     format.DType
+	cur     int
+	pos     int64 // elements of segs[cur] consumed
+	pending []byte
+	scratch []float32
+	unitEl  int // elements per output unit (32 for Q8_0)
+	unitB   int // bytes per output unit
+	check   func() error
+}
+
+const chunkElems = 1 << 15
+
+func newTensorReader(out format.DType, segs []segment, check func() error) *tensorReader {
+	r := &tensorReader{segs: segs, out: out, unitEl: 1, unitB: elemSize(out), check: check}
+	if out == format.Q8_0 {
+		r.unitEl, r.unitB = format.Q8Block, format.Q8BlockBytes
+	}
+	return r
+}
+
+func (r *tensorReader) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	for r.cur < len(r.segs) && r.pos == r.segs[r.cur].n {
+		r.cur++
+		r.pos = 0
+	}
+	if r.cur == len(r.segs) {
+		return 0, io.EOF
+	}
+	if r.check != nil {
+		if err := r.check(); err != nil {
+			return 0, err
+		}
+	}
+	s := &r.segs[r.cur]
+	if s.src != nil && s.srcDT == r.out {
+		es := int64(elemSize(r.out))
+		n := copy(p, s.src[r.pos*es:s.n*es])
+		if n%int(es) != 0 { // keep element alignment for the next call
+			n -= n % int(es)
+			if n == 0 {
+				r.pending = append(r.pending[:0], s.src[r.pos*es:(r.pos+1)*es]...)
+				r.pos++
+				return r.Read(p)
+			}
+		}
+		r.pos += int64(n) / es
+		return n, nil
+	}
+	units := int64(len(p) / r.unitB)
+	if rem := (s.n - r.pos) / int64(r.unitEl); units > rem {
+		units = rem
+	}
+	if units > chunkElems/int64(r.unitEl) {
+		units = chunkElems / int64(r.unitEl)
+	}
+	if units == 0 {
+		if (s.n-r.pos)%int64(r.unitEl) != 0 {
+			return 0, fmt.Errorf("segment of %d elements is not a multiple of %d", s.n, r.unitEl)
+		}
+		// p is smaller than one unit: encode one into pending.
+		buf := make([]byte, r.unitB)
+		r.fill(1)
+		encode(buf, r.out, r.scratch[:r.unitEl])
+		r.pending = buf
+		return r.Read(p)
+	}
+	r.fill(units)
+	n := encode(p, r.out, r.scratch[:units*int64(r.unitEl)])
+	return n, nil
+}
+
+// fill converts the next units·unitEl elements of the current segment into
+// scratch and advances.
+func (r *tensorReader) fill(units int64) {
+	k := units * int64(r.unitEl)
+	if cap(r.scratch) < int(k) {
+		r.scratch = make([]float32, chunkElems)
+	}
+	d := r.scratch[:k]
+	s := &r.segs[r.cur]
+	if s.gen != nil {
+		s.gen(d)
+	} else {
+		es := int64(elemSize(s.srcDT))
+		decode(d, s.srcDT, s.src[r.pos*es:(r.pos+k)*es])
+	}
+	r.pos += k
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package safetensors
+
+func adviseSequential(m []byte)           {}
+func dontNeed(m []byte, begin, end int64) {}
