@@ -6,11 +6,11 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #include "common.glsl"
-#include "reduce.glsl"
 
 #define MAXHD 256u
 
 layout(local_size_x_id = 0) in;
+#include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 layout(std430, binding = 0) writeonly buffer OB { float O[]; };
 layout(std430, binding = 1) readonly buffer QB { float Q[]; };
 layout(std430, binding = 2) readonly buffer KB { float KC[]; };

@@ -1,4 +1,6 @@
-// Workgroup-wide reductions through shared memory. Every invocation of the
+// Workgroup-wide reductions through shared memory.
+// Include it after the local_size layout: gl_WorkGroupSize used earlier
+// would be the default (1, 1, 1). Every invocation of the
 // workgroup must call them (they contain barriers). The workgroup size must
 // be a power of two no larger than 256.
 shared float red[256];

@@ -3,9 +3,9 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #include "common.glsl"
-#include "reduce.glsl"
 
 layout(local_size_x_id = 0) in;
+#include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 layout(std430, binding = 0) readonly buffer WB { uint W[]; };
 layout(std430, binding = 1) readonly buffer XB { float X[]; };
 layout(std430, binding = 2) writeonly buffer DB { float D[]; };

@@ -7,9 +7,9 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #include "common.glsl"
-#include "reduce.glsl"
 
 layout(local_size_x_id = 0) in;
+#include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 layout(std430, binding = 0) writeonly buffer YB { float Y[]; };
 layout(std430, binding = 1) readonly buffer XB { float XBC[]; };
 layout(std430, binding = 2) readonly buffer TB { float DT[]; };

@@ -1,0 +1,691 @@
+//go:build cgo
+
+package vulkan
+
+/*
+#include "glue.h"
+*/
+import "C"
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"github.com/mmbformat/mmb/format"
+	rt "github.com/mmbformat/mmb/runtime"
+	"github.com/mmbformat/mmb/shaders"
+)
+
+const (
+	nbind      = C.MMB_NBIND
+	pcWords    = C.MMB_PC_WORDS
+	stagingMax = 16 << 20 // upload chunk
+	arenaMin   = 1 << 20
+	maxHeadDim = 256 // attention and scan shaders keep a head in shared memory / 4 registers per invocation
+	matvecRows = 8   // matvec.comp's MAXR: up to this many token rows read the weights once
+)
+
+// Backend runs the model's ops on one Vulkan device. Its methods may be
+// called from several goroutines; they are serialised.
+type Backend struct {
+	mu       sync.Mutex
+	ctx      *C.mmb_ctx
+	dev      DeviceInfo
+	subgroup bool
+	maxRange uint64 // maxStorageBufferRange
+	maxGroup uint32 // maxComputeWorkGroupCount[0]
+
+	pipes map[string]C.VkPipeline
+	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
+
+	cmds    []C.mmb_cmd
+	written map[C.VkBuffer]bool // since the last barrier
+	read    map[C.VkBuffer]bool
+
+	arena    []*hostBuf // upload space for the pending step, reset at each flush
+	arenaCur int
+	arenaOff uint64
+	readback *hostBuf
+	staging  *hostBuf
+	dummy    devBuf
+
+	owned     []devBuf // destroyed at Close
+	cachePath string
+	err       error // sticky: set when a submission failed
+	closed    bool
+}
+
+type devBuf struct {
+	h     C.VkBuffer
+	mem   C.VkDeviceMemory
+	bytes uint64
+}
+
+type hostBuf struct {
+	devBuf
+	ptr unsafe.Pointer
+}
+
+func (h *hostBuf) bytes() []byte { return unsafe.Slice((*byte)(h.ptr), h.devBuf.bytes) }
+
+// buffer is rt.Buffer on the device: n float32.
+type buffer struct {
+	b *Backend
+	devBuf
+	n int
+}
+
+func (x *buffer) Len() int { return x.n }
+
+// weight is rt.Weight on the device, in its stored dtype (Q8_0 repacked:
+// int8 quants, then f16 scales from word so).
+type weight struct {
+	b *Backend
+	devBuf
+	rows, cols int
+	dt         format.DType
+	so         uint32
+}
+
+func (w *weight) Rows() int           { return w.rows }
+func (w *weight) Cols() int           { return w.cols }
+func (w *weight) DType() format.DType { return w.dt }
+
+var _ rt.Backend = (*Backend)(nil)
+
+// New opens a device and prepares the backend.
+func New(opts Options) (*Backend, error) {
+	devs, err := ListDevices()
+	if err != nil {
+		return nil, err
+	}
+	if len(devs) == 0 {
+		return nil, fmt.Errorf("%w: no Vulkan devices", ErrUnavailable)
+	}
+	idx := opts.Device
+	if idx == AutoDevice {
+		idx = best(devs)
+	}
+	if idx < 0 || idx >= len(devs) {
+		return nil, fmt.Errorf("vulkan: device %d does not exist (%d devices)", opts.Device, len(devs))
+	}
+	d, ci, err := deviceInfo(idx)
+	if err != nil {
+		return nil, err
+	}
+	if ci.max_wg_invocations < 256 || ci.max_wg_size_x < 256 || ci.max_push < 4*pcWords {
+		return nil, fmt.Errorf("vulkan: %s: needs 256-invocation workgroups and %d bytes of push constants", d.Name, 4*pcWords)
+	}
+	b := &Backend{
+		dev:      d,
+		subgroup: d.SubgroupArithmetic && !opts.NoSubgroups,
+		maxRange: uint64(ci.max_storage_range),
+		maxGroup: uint32(ci.max_wg_count[0]),
+		pipes:    map[string]C.VkPipeline{},
+		sets:     map[[nbind]C.VkBuffer]C.VkDescriptorSet{},
+		written:  map[C.VkBuffer]bool{},
+		read:     map[C.VkBuffer]bool{},
+	}
+	if opts.CacheDir != "-" {
+		dir := opts.CacheDir
+		if dir == "" {
+			if ucd, err := os.UserCacheDir(); err == nil {
+				dir = filepath.Join(ucd, "mmb")
+			}
+		}
+		if dir != "" {
+			uuid := C.GoBytes(unsafe.Pointer(&ci.cache_uuid[0]), 16)
+			b.cachePath = filepath.Join(dir, fmt.Sprintf("vulkan-pipelines-%04x-%04x-%s.bin", d.VendorID, d.DeviceID, hex.EncodeToString(uuid)))
+		}
+	}
+	var cache []byte
+	if b.cachePath != "" {
+		cache, _ = os.ReadFile(b.cachePath) // a missing or stale cache only costs compile time
+	}
+	var cp unsafe.Pointer
+	if len(cache) > 0 {
+		cp = unsafe.Pointer(&cache[0])
+	}
+	// 16-bit storage, fp16 and int8 are enabled where present; the shaders
+	// read every weight dtype through 32-bit words (so they also run where
+	// these are absent) and accumulate in fp32 as the interface requires.
+	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	if b.dummy, err = b.newDevBuf(16); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func cbool(v bool) C.int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// Device describes the device in use.
+func (b *Backend) Device() DeviceInfo { return b.dev }
+
+func (b *Backend) Name() string { return "vulkan" }
+
+func (b *Backend) newDevBuf(size uint64) (devBuf, error) {
+	size = (max(size, 4) + 3) &^ 3
+	if size > b.maxRange {
+		return devBuf{}, fmt.Errorf("vulkan: buffer of %d bytes exceeds the device's maxStorageBufferRange (%d)", size, b.maxRange)
+	}
+	var d devBuf
+	var p unsafe.Pointer
+	if err := check("allocate buffer", C.mmb_buffer_create(b.ctx, C.uint64_t(size), 0, &d.h, &d.mem, &p)); err != nil {
+		return devBuf{}, fmt.Errorf("%w (%d bytes)", err, size)
+	}
+	d.bytes = size
+	b.owned = append(b.owned, d)
+	return d, nil
+}
+
+func (b *Backend) newHostBuf(size uint64, kind int) (*hostBuf, error) {
+	h := &hostBuf{}
+	if err := check("allocate host buffer", C.mmb_buffer_create(b.ctx, C.uint64_t(size), C.int(kind), &h.h, &h.mem, &h.ptr)); err != nil {
+		return nil, fmt.Errorf("%w (%d bytes)", err, size)
+	}
+	h.devBuf.bytes = size
+	return h, nil
+}
+
+func (b *Backend) destroy(d devBuf) { C.mmb_buffer_destroy(b.ctx, d.h, d.mem) }
+
+// begin locks the backend and reports a closed or failed backend.
+func (b *Backend) begin() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return errors.New("vulkan: backend is closed")
+	}
+	if b.err != nil {
+		err := b.err
+		b.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (b *Backend) Alloc(n int) (rt.Buffer, error) {
+	if err := b.begin(); err != nil {
+		return nil, err
+	}
+	defer b.mu.Unlock()
+	if n < 0 {
+		return nil, fmt.Errorf("vulkan: alloc of %d floats", n)
+	}
+	d, err := b.newDevBuf(uint64(n) * 4)
+	if err != nil {
+		return nil, err
+	}
+	b.fill(d.h, 0, d.bytes, 0)
+	return &buffer{b: b, devBuf: d, n: n}, nil
+}
+
+// Upload copies a weight into device-local memory through the staging
+// buffer, in chunks, and waits for the copies.
+func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []byte) (rt.Weight, error) {
+	if err := b.begin(); err != nil {
+		return nil, err
+	}
+	defer b.mu.Unlock()
+	if rows < 0 || cols < 0 {
+		return nil, fmt.Errorf("vulkan: upload %s: shape [%d %d]", name, rows, cols)
+	}
+	want, err := dt.NBytes([]int64{int64(rows), int64(cols)})
+	if err != nil {
+		return nil, fmt.Errorf("vulkan: upload %s: %w", name, err)
+	}
+	if int64(len(data)) != want {
+		return nil, fmt.Errorf("vulkan: upload %s: %d bytes of data for %v [%d %d], want %d", name, len(data), dt, rows, cols, want)
+	}
+	n := uint64(rows) * uint64(cols)
+	w := &weight{b: b, rows: rows, cols: cols, dt: dt}
+	var size uint64
+	switch dt {
+	case format.F32:
+		size = 4 * n
+	case format.F16, format.BF16:
+		size = 2 * n
+	case format.Q8_0:
+		qwords := (n + 3) / 4
+		w.so = uint32(qwords)
+		size = qwords*4 + n/format.Q8Block*2
+	default:
+		return nil, fmt.Errorf("vulkan: upload %s: dtype %v not supported", name, dt)
+	}
+	if n > math.MaxUint32 {
+		return nil, fmt.Errorf("vulkan: upload %s: %d elements exceed 32-bit shader indexing", name, n)
+	}
+	if w.devBuf, err = b.newDevBuf(size); err != nil {
+		return nil, fmt.Errorf("upload %s: %w", name, err)
+	}
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
+	if b.staging == nil {
+		if b.staging, err = b.newHostBuf(stagingMax, 1); err != nil {
+			return nil, err
+		}
+	}
+	st := b.staging.bytes()
+	if dt != format.Q8_0 {
+		for off := 0; off < len(data); off += stagingMax {
+			c := copy(st, data[off:])
+			b.copyBuf(b.staging.h, w.h, 0, uint64(off), uint64(c))
+			if err := b.flush(); err != nil {
+				return nil, err
+			}
+		}
+		return w, nil
+	}
+	// Q8_0: split each 34-byte block into its 32 quants and its f16 scale.
+	const perChunk = stagingMax / format.Q8BlockBytes
+	nblk := len(data) / format.Q8BlockBytes
+	for b0 := 0; b0 < nblk; b0 += perChunk {
+		b1 := min(b0+perChunk, nblk)
+		k := b1 - b0
+		q, s := st[:k*format.Q8Block], st[k*format.Q8Block:k*(format.Q8Block+2)]
+		for i := 0; i < k; i++ {
+			blk := data[(b0+i)*format.Q8BlockBytes:]
+			s[2*i], s[2*i+1] = blk[0], blk[1]
+			copy(q[i*format.Q8Block:(i+1)*format.Q8Block], blk[2:format.Q8BlockBytes])
+		}
+		b.copyBuf(b.staging.h, w.h, 0, uint64(b0*format.Q8Block), uint64(k*format.Q8Block))
+		b.copyBuf(b.staging.h, w.h, uint64(k*format.Q8Block), uint64(w.so)*4+uint64(b0*2), uint64(2*k))
+		if err := b.flush(); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (b *Backend) buf(x rt.Buffer, what string, need int) (*buffer, error) {
+	v, ok := x.(*buffer)
+	if !ok || v == nil || v.b != b {
+		return nil, fmt.Errorf("vulkan: %s is not a buffer of this backend", what)
+	}
+	if need > v.n || need < 0 {
+		return nil, fmt.Errorf("vulkan: %s holds %d floats, the op needs %d", what, v.n, need)
+	}
+	return v, nil
+}
+
+func (b *Backend) wt(x rt.Weight, what string, need int) (*weight, error) {
+	v, ok := x.(*weight)
+	if !ok || v == nil || v.b != b {
+		return nil, fmt.Errorf("vulkan: %s is not a weight of this backend", what)
+	}
+	if need > v.rows*v.cols {
+		return nil, fmt.Errorf("vulkan: weight %s has %d values, the op needs %d", what, v.rows*v.cols, need)
+	}
+	return v, nil
+}
+
+// arenaPut copies host data into the step's upload arena.
+func (b *Backend) arenaPut(data []byte) (C.VkBuffer, uint64, error) {
+	need := uint64(len(data))
+	for {
+		if b.arenaCur < len(b.arena) {
+			a := b.arena[b.arenaCur]
+			if b.arenaOff+need <= a.devBuf.bytes {
+				off := b.arenaOff
+				copy(a.bytes()[off:], data)
+				b.arenaOff = (off + need + 15) &^ 15
+				return a.h, off, nil
+			}
+			b.arenaCur++
+			b.arenaOff = 0
+			continue
+		}
+		size := uint64(arenaMin)
+		for size < need {
+			size *= 2
+		}
+		h, err := b.newHostBuf(size, 1)
+		if err != nil {
+			return 0, 0, err
+		}
+		b.arena = append(b.arena, h)
+	}
+}
+
+func f32bytes(s []float32) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 4*len(s))
+}
+
+func (b *Backend) Write(dst rt.Buffer, off int, src []float32) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	d, err := b.buf(dst, "Write dst", off+len(src))
+	if err != nil {
+		return err
+	}
+	if off < 0 {
+		return fmt.Errorf("vulkan: Write at offset %d", off)
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	h, aoff, err := b.arenaPut(f32bytes(src))
+	if err != nil {
+		return err
+	}
+	b.copyBuf(h, d.h, aoff, uint64(off)*4, uint64(len(src))*4)
+	return nil
+}
+
+func (b *Backend) Read(dst []float32, src rt.Buffer, off int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	s, err := b.buf(src, "Read src", off+len(dst))
+	if err != nil {
+		return err
+	}
+	if off < 0 {
+		return fmt.Errorf("vulkan: Read at offset %d", off)
+	}
+	if len(dst) == 0 {
+		return b.flush()
+	}
+	size := uint64(len(dst)) * 4
+	if b.readback == nil || b.readback.devBuf.bytes < size {
+		// Safe to replace: a Read always flushes, so no pending command
+		// refers to the old one.
+		if b.readback != nil {
+			b.destroy(b.readback.devBuf)
+			b.readback = nil
+		}
+		if b.readback, err = b.newHostBuf(max(size, 1<<16), 2); err != nil {
+			return err
+		}
+	}
+	b.copyBuf(s.h, b.readback.h, uint64(off)*4, 0, size)
+	if err := b.flush(); err != nil {
+		return err
+	}
+	copy(f32bytes(dst), b.readback.bytes()[:size])
+	return nil
+}
+
+func (b *Backend) Sync() error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	return b.flush()
+}
+
+// flush runs the recorded commands as one submission and waits.
+func (b *Backend) flush() error {
+	if len(b.cmds) == 0 {
+		return nil
+	}
+	r := C.mmb_run(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
+	b.cmds = b.cmds[:0]
+	clear(b.written)
+	clear(b.read)
+	b.arenaCur, b.arenaOff = 0, 0
+	if err := check("run commands", r); err != nil {
+		// The command buffer's state is unknown after a failed submit or
+		// wait (device lost, timeout): refuse further work.
+		b.err = err
+		return err
+	}
+	return nil
+}
+
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	if b.ctx == nil {
+		return nil
+	}
+	var err error
+	if b.err == nil {
+		err = b.flush()
+	}
+	if b.cachePath != "" && b.err == nil {
+		b.saveCache()
+	}
+	for _, p := range b.pipes {
+		C.mmb_pipeline_destroy(b.ctx, p)
+	}
+	for _, d := range b.owned {
+		b.destroy(d)
+	}
+	for _, h := range append(b.arena, b.readback, b.staging) {
+		if h != nil {
+			b.destroy(h.devBuf)
+		}
+	}
+	C.mmb_ctx_destroy(b.ctx)
+	b.ctx = nil
+	return err
+}
+
+func (b *Backend) saveCache() {
+	var n C.size_t
+	if C.mmb_cache_data(b.ctx, nil, &n) != 0 || n == 0 {
+		return
+	}
+	data := make([]byte, int(n))
+	if C.mmb_cache_data(b.ctx, unsafe.Pointer(&data[0]), &n) != 0 {
+		return
+	}
+	data = data[:int(n)]
+	// Best effort: a cache that cannot be written costs only compile time.
+	if os.MkdirAll(filepath.Dir(b.cachePath), 0o755) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(b.cachePath), ".pipelines-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	if os.Rename(tmp.Name(), b.cachePath) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// pipeline returns the pipeline for a shader variant and workgroup size,
+// creating it on first use.
+func (b *Backend) pipeline(name string, wg uint32) (C.VkPipeline, error) {
+	key := name + "/" + strconv.Itoa(int(wg))
+	if p, ok := b.pipes[key]; ok {
+		return p, nil
+	}
+	code, err := shaders.SPIRV(name)
+	if err != nil {
+		return 0, err
+	}
+	words := make([]uint32, len(code)/4) // Vulkan wants the code 4-byte aligned
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(code)), code)
+	spec := [1]uint32{wg}
+	var p C.VkPipeline
+	if err := check("create pipeline "+name, C.mmb_pipeline_create(b.ctx, (*C.uint32_t)(unsafe.Pointer(&words[0])), C.size_t(len(code)),
+		(*C.uint32_t)(unsafe.Pointer(&spec[0])), 1, &p)); err != nil {
+		return 0, err
+	}
+	b.pipes[key] = p
+	return p, nil
+}
+
+func (b *Backend) set(bufs [nbind]C.VkBuffer) (C.VkDescriptorSet, error) {
+	if s, ok := b.sets[bufs]; ok {
+		return s, nil
+	}
+	var s C.VkDescriptorSet
+	if err := check("allocate descriptor set", C.mmb_set_create(b.ctx, &bufs[0], &s)); err != nil {
+		return 0, err
+	}
+	b.sets[bufs] = s
+	return s, nil
+}
+
+// hazard adds a barrier before a command that reads or writes a buffer
+// written since the last barrier, or writes one read since then.
+func (b *Backend) hazard(reads, writes []C.VkBuffer) {
+	need := false
+	for _, r := range reads {
+		need = need || b.written[r]
+	}
+	for _, w := range writes {
+		need = need || b.written[w] || b.read[w]
+	}
+	if need {
+		b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER})
+		clear(b.written)
+		clear(b.read)
+	}
+	for _, r := range reads {
+		b.read[r] = true
+	}
+	for _, w := range writes {
+		b.written[w] = true
+	}
+}
+
+func (b *Backend) copyBuf(src, dst C.VkBuffer, srcOff, dstOff, size uint64) {
+	b.hazard([]C.VkBuffer{src}, []C.VkBuffer{dst})
+	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_COPY, a: C.uint64_t(src), b: C.uint64_t(dst),
+		c: C.uint64_t(srcOff), d: C.uint64_t(dstOff), e: C.uint64_t(size)})
+}
+
+func (b *Backend) fill(dst C.VkBuffer, off, size uint64, v uint32) {
+	b.hazard(nil, []C.VkBuffer{dst})
+	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_FILL, a: C.uint64_t(dst), c: C.uint64_t(off), d: C.uint64_t(size), e: C.uint64_t(v)})
+}
+
+// dispatch records one shader run over groups workgroups (spread over y
+// past the per-dimension limit). bufs are bound in order; bit i of wmask says
+// that the shader writes bufs[i].
+func (b *Backend) dispatch(name string, wg uint32, groups uint64, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
+	if groups == 0 {
+		return nil
+	}
+	gx := uint64(min(b.maxGroup, 65535))
+	gy := (groups + gx - 1) / gx
+	if gy == 1 {
+		gx = groups
+	}
+	if gy > 65535 {
+		return fmt.Errorf("vulkan: %s: %d workgroups is too many", name, groups)
+	}
+	return b.dispatch3(name, wg, uint32(gx), uint32(gy), bufs, wmask, pc...)
+}
+
+func (b *Backend) dispatch3(name string, wg, gx, gy uint32, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
+	p, err := b.pipeline(name, wg)
+	if err != nil {
+		return err
+	}
+	var key [nbind]C.VkBuffer
+	for i := range key {
+		key[i] = b.dummy.h
+	}
+	copy(key[:], bufs)
+	s, err := b.set(key)
+	if err != nil {
+		return err
+	}
+	var writes [nbind]C.VkBuffer
+	nw := 0
+	for i, h := range bufs {
+		if wmask&(1<<i) != 0 {
+			writes[nw] = h
+			nw++
+		}
+	}
+	b.hazard(bufs, writes[:nw])
+	c := C.mmb_cmd{kind: C.MMB_CMD_DISPATCH, pipeline: C.uint64_t(p), set: C.uint64_t(s),
+		gx: C.uint32_t(gx), gy: C.uint32_t(gy), gz: 1, pc_bytes: C.uint32_t(4 * len(pc))}
+	for i, v := range pc {
+		c.pc[i] = C.uint32_t(v)
+	}
+	b.cmds = append(b.cmds, c)
+	return nil
+}
+
+func ceilDiv(a, b int) uint64 { return uint64((a + b - 1) / b) }
+
+func fbits(f float32) uint32 { return math.Float32bits(f) }
+
+// checkDims rejects negative or 32-bit-overflowing sizes before they reach a shader.
+func checkDims(op string, dims ...int) error {
+	p := uint64(1)
+	for _, d := range dims {
+		if d < 0 {
+			return fmt.Errorf("vulkan: %s: negative size %d", op, d)
+		}
+		p *= uint64(max(d, 1))
+		if p > math.MaxUint32 {
+			return fmt.Errorf("vulkan: %s: sizes %v overflow 32-bit shader indexing", op, dims)
+		}
+	}
+	return nil
+}
+
+var dtSuffix = map[format.DType]string{format.F32: "f32", format.F16: "f16", format.BF16: "bf16", format.Q8_0: "q8"}
+
+func (b *Backend) Embed(dst rt.Buffer, table rt.Weight, ids []int32) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	w, err := b.wt(table, "embedding table", 0)
+	if err != nil {
+		return err
+	}
+	rows := len(ids)
+	if err := checkDims("Embed", rows, w.cols); err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "Embed dst", rows*w.cols)
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return nil
+	}
+	for i, id := range ids {
+		if id < 0 || int(id) >= w.rows {
+			return fmt.Errorf("vulkan: Embed: id %d at %d outside the table's %d rows", id, i, w.rows)
+		}
+	}
+	h, off, err := b.arenaPut(unsafe.Slice((*byte)(unsafe.Pointer(&ids[0])), 4*len(ids)))
+	if err != nil {
+		return err
+	}
+	total := rows * w.cols
+	return b.dispatch("embed", 64, ceilDiv(total, 64), []C.VkBuffer{w.h, h, d.h}, 1<<2,
+		uint32(total), uint32(w.cols), uint32(w.dt), w.so, uint32(off/4))
+}

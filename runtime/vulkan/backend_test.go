@@ -1,0 +1,68 @@
+//go:build cgo
+
+package vulkan
+
+import (
+	"testing"
+
+	rt "github.com/mmbformat/mmb/runtime"
+	"github.com/mmbformat/mmb/runtime/backendtest"
+)
+
+// newTest opens the default device; Vulkan (lavapipe in CI) must be present:
+// a missing device is a failure, not a skip.
+func newTest(t *testing.T, opts Options) *Backend {
+	t.Helper()
+	b, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return b
+}
+
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) rt.Backend { return newTest(t, Options{Device: AutoDevice, CacheDir: t.TempDir()}) })
+}
+
+// The shared-memory reduction shaders, used where subgroup arithmetic is absent.
+func TestConformanceNoSubgroups(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) rt.Backend {
+		return newTest(t, Options{Device: AutoDevice, NoSubgroups: true, CacheDir: "-"})
+	})
+}
+
+func TestListDevices(t *testing.T) {
+	devs, err := ListDevices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) == 0 {
+		t.Fatal("no Vulkan devices (CI runs on lavapipe: install mesa-vulkan-drivers)")
+	}
+	for i, d := range devs {
+		t.Log(d)
+		if d.Index != i || d.Name == "" || d.SubgroupSize <= 0 || d.APIVersion == "" {
+			t.Errorf("device %d: incomplete info %+v", i, d)
+		}
+	}
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	defer b.Close()
+	if got, want := b.Device().Index, best(devs); got != want {
+		t.Errorf("AutoDevice opened device %d, best is %d", got, want)
+	}
+	if _, err := New(Options{Device: len(devs), CacheDir: "-"}); err == nil {
+		t.Errorf("New with device %d of %d gave no error", len(devs), len(devs))
+	}
+}
+
+func TestBest(t *testing.T) {
+	devs := []DeviceInfo{
+		{Name: "cpu", typeRank: 3, MemoryBytes: 1 << 40},
+		{Name: "igpu", typeRank: 1, MemoryBytes: 8 << 30},
+		{Name: "small dgpu", typeRank: 0, MemoryBytes: 8 << 30},
+		{Name: "big dgpu", typeRank: 0, MemoryBytes: 80 << 30},
+	}
+	if got := devs[best(devs)].Name; got != "big dgpu" {
+		t.Errorf("best = %s, want big dgpu", got)
+	}
+}

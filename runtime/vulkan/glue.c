@@ -1,0 +1,675 @@
+//go:build cgo
+
+#include "glue.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Process-wide: the loader and one instance, created on first use.
+static void *lib;
+static VkInstance inst;
+static uint32_t inst_version;
+static int init_result = 1; // 1: not yet tried
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static PFN_vkGetInstanceProcAddr gipa;
+#define IFN(name) static PFN_##name p_##name;
+IFN(vkEnumerateInstanceVersion)
+IFN(vkEnumerateInstanceExtensionProperties)
+IFN(vkEnumerateInstanceLayerProperties)
+IFN(vkCreateInstance)
+IFN(vkEnumeratePhysicalDevices)
+IFN(vkGetPhysicalDeviceProperties2)
+IFN(vkGetPhysicalDeviceFeatures2)
+IFN(vkGetPhysicalDeviceMemoryProperties)
+IFN(vkGetPhysicalDeviceQueueFamilyProperties)
+IFN(vkEnumerateDeviceExtensionProperties)
+IFN(vkCreateDevice)
+IFN(vkGetDeviceProcAddr)
+#undef IFN
+
+static VkPhysicalDevice *pdevs;
+static uint32_t npdev;
+
+static int has_ext(const VkExtensionProperties *e, uint32_t n, const char *name) {
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(e[i].extensionName, name) == 0) return 1;
+	return 0;
+}
+
+static int do_init(void) {
+	lib = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) lib = dlopen("libvulkan.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) return MMB_ERR_NO_LOADER;
+	gipa = (PFN_vkGetInstanceProcAddr)dlsym(lib, "vkGetInstanceProcAddr");
+	if (!gipa) return MMB_ERR_NO_LOADER;
+#define GLOBAL(name) p_##name = (PFN_##name)gipa(NULL, #name);
+	GLOBAL(vkEnumerateInstanceVersion)
+	GLOBAL(vkEnumerateInstanceExtensionProperties)
+	GLOBAL(vkEnumerateInstanceLayerProperties)
+	GLOBAL(vkCreateInstance)
+#undef GLOBAL
+	if (!p_vkCreateInstance || !p_vkEnumerateInstanceExtensionProperties) return MMB_ERR_MISSING_FN;
+	// A 1.0 loader has no vkEnumerateInstanceVersion, and we need 1.1
+	// (Features2, subgroup properties).
+	if (!p_vkEnumerateInstanceVersion) return MMB_ERR_OLD_VULKAN;
+	if (p_vkEnumerateInstanceVersion(&inst_version) != VK_SUCCESS || inst_version < VK_API_VERSION_1_1)
+		return MMB_ERR_OLD_VULKAN;
+
+	const char *exts[2];
+	uint32_t next = 0;
+	uint32_t n = 0;
+	VkFlags flags = 0;
+	if (p_vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) == VK_SUCCESS && n > 0) {
+		VkExtensionProperties *e = calloc(n, sizeof *e);
+		if (e && p_vkEnumerateInstanceExtensionProperties(NULL, &n, e) >= 0 &&
+		    has_ext(e, n, "VK_KHR_portability_enumeration")) {
+			// MoltenVK devices are listed only when the application opts in.
+			exts[next++] = "VK_KHR_portability_enumeration";
+			flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+		}
+		free(e);
+	}
+	const char *layers[1];
+	uint32_t nlayer = 0;
+	const char *val = getenv("MMB_VK_VALIDATION");
+	if (val && val[0] == '1' && p_vkEnumerateInstanceLayerProperties) {
+		uint32_t nl = 0;
+		if (p_vkEnumerateInstanceLayerProperties(&nl, NULL) == VK_SUCCESS && nl > 0) {
+			VkLayerProperties *l = calloc(nl, sizeof *l);
+			if (l && p_vkEnumerateInstanceLayerProperties(&nl, l) >= 0)
+				for (uint32_t i = 0; i < nl; i++)
+					if (strcmp(l[i].layerName, "VK_LAYER_KHRONOS_validation") == 0)
+						layers[nlayer++] = "VK_LAYER_KHRONOS_validation";
+			free(l);
+		}
+	}
+
+	VkApplicationInfo app = {0};
+	app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
+	app.pApplicationName = "mmb";
+	app.pEngineName = "mmb";
+	// The highest version we use; asking for 1.2+ lets us chain the
+	// Vulkan11/12 feature structs on devices that have them.
+	app.apiVersion = inst_version >= VK_API_VERSION_1_3 ? VK_API_VERSION_1_3 : inst_version;
+	VkInstanceCreateInfo ci = {0};
+	ci.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
+	ci.flags = flags;
+	ci.pApplicationInfo = &app;
+	ci.enabledExtensionCount = next;
+	ci.ppEnabledExtensionNames = exts;
+	ci.enabledLayerCount = nlayer;
+	ci.ppEnabledLayerNames = layers;
+	VkResult r = p_vkCreateInstance(&ci, NULL, &inst);
+	if (r != VK_SUCCESS) return r;
+
+#define INST(name) p_##name = (PFN_##name)gipa(inst, #name); if (!p_##name) return MMB_ERR_MISSING_FN;
+	INST(vkEnumeratePhysicalDevices)
+	INST(vkGetPhysicalDeviceProperties2)
+	INST(vkGetPhysicalDeviceFeatures2)
+	INST(vkGetPhysicalDeviceMemoryProperties)
+	INST(vkGetPhysicalDeviceQueueFamilyProperties)
+	INST(vkEnumerateDeviceExtensionProperties)
+	INST(vkCreateDevice)
+	INST(vkGetDeviceProcAddr)
+#undef INST
+	r = p_vkEnumeratePhysicalDevices(inst, &npdev, NULL);
+	if (r != VK_SUCCESS) return r;
+	pdevs = calloc(npdev ? npdev : 1, sizeof *pdevs);
+	if (!pdevs) return VK_ERROR_OUT_OF_HOST_MEMORY;
+	r = p_vkEnumeratePhysicalDevices(inst, &npdev, pdevs);
+	if (r < 0) return r;
+	return VK_SUCCESS;
+}
+
+int mmb_init(void) {
+	pthread_mutex_lock(&init_mu);
+	if (init_result == 1) init_result = do_init();
+	int r = init_result;
+	pthread_mutex_unlock(&init_mu);
+	return r;
+}
+
+uint32_t mmb_instance_version(void) { return inst_version; }
+
+int mmb_device_count(void) { return (int)npdev; }
+
+typedef struct features {
+	VkPhysicalDeviceFeatures2 f2;
+	VkPhysicalDeviceVulkan11Features f11;
+	VkPhysicalDeviceVulkan12Features f12;
+	VkPhysicalDevice16BitStorageFeatures s16; // used on 1.1 devices only
+	int v12;
+} features;
+
+static void query_features(VkPhysicalDevice pd, uint32_t api, features *f) {
+	memset(f, 0, sizeof *f);
+	f->f2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+	f->v12 = api >= VK_API_VERSION_1_2 && inst_version >= VK_API_VERSION_1_2;
+	if (f->v12) {
+		f->f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
+		f->f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+		f->f2.pNext = &f->f11;
+		f->f11.pNext = &f->f12;
+	} else {
+		f->s16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
+		f->f2.pNext = &f->s16;
+	}
+	p_vkGetPhysicalDeviceFeatures2(pd, &f->f2);
+}
+
+int mmb_device_info(int index, mmb_devinfo *out) {
+	if (index < 0 || (uint32_t)index >= npdev) return MMB_ERR_NO_DEVICE;
+	VkPhysicalDevice pd = pdevs[index];
+	VkPhysicalDeviceSubgroupProperties sg = {0};
+	sg.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+	VkPhysicalDeviceProperties2 p = {0};
+	p.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+	p.pNext = &sg;
+	p_vkGetPhysicalDeviceProperties2(pd, &p);
+	memset(out, 0, sizeof *out);
+	memcpy(out->name, p.properties.deviceName, sizeof out->name);
+	out->name[sizeof out->name - 1] = 0;
+	out->type = (uint32_t)p.properties.deviceType;
+	out->api = p.properties.apiVersion;
+	out->vendor = p.properties.vendorID;
+	out->device_id = p.properties.deviceID;
+	out->driver_version = p.properties.driverVersion;
+	out->subgroup_size = sg.subgroupSize;
+	out->subgroup_stages = sg.supportedStages;
+	out->subgroup_ops = sg.supportedOperations;
+	const VkPhysicalDeviceLimits *l = &p.properties.limits;
+	out->max_wg_invocations = l->maxComputeWorkGroupInvocations;
+	out->max_wg_size_x = l->maxComputeWorkGroupSize[0];
+	out->max_shared = l->maxComputeSharedMemorySize;
+	out->max_push = l->maxPushConstantsSize;
+	memcpy(out->max_wg_count, l->maxComputeWorkGroupCount, sizeof out->max_wg_count);
+	out->max_storage_range = l->maxStorageBufferRange;
+	out->max_alloc_count = l->maxMemoryAllocationCount;
+	memcpy(out->cache_uuid, p.properties.pipelineCacheUUID, 16);
+
+	VkPhysicalDeviceMemoryProperties mp;
+	p_vkGetPhysicalDeviceMemoryProperties(pd, &mp);
+	for (uint32_t i = 0; i < mp.memoryHeapCount && i < VK_MAX_MEMORY_HEAPS; i++)
+		if (mp.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) out->device_local_bytes += mp.memoryHeaps[i].size;
+
+	features f;
+	query_features(pd, out->api, &f);
+	if (f.v12) {
+		out->storage16 = f.f11.storageBuffer16BitAccess;
+		out->float16 = f.f12.shaderFloat16;
+		out->int8 = f.f12.shaderInt8;
+		out->storage8 = f.f12.storageBuffer8BitAccess;
+	} else {
+		out->storage16 = f.s16.storageBuffer16BitAccess;
+	}
+	return VK_SUCCESS;
+}
+
+struct mmb_ctx {
+	VkPhysicalDevice pd;
+	VkDevice dev;
+	VkQueue queue;
+	uint32_t qfam;
+	VkPhysicalDeviceMemoryProperties mem;
+	VkCommandPool pool;
+	VkCommandBuffer cb;
+	VkFence fence;
+	VkDescriptorSetLayout dsl;
+	VkPipelineLayout layout;
+	VkPipelineCache cache;
+	VkDescriptorPool *dpools;
+	uint32_t ndpool, dpool_left;
+#define DFN(name) PFN_##name name;
+	DFN(vkDestroyDevice)
+	DFN(vkGetDeviceQueue)
+	DFN(vkDeviceWaitIdle)
+	DFN(vkCreateBuffer)
+	DFN(vkDestroyBuffer)
+	DFN(vkGetBufferMemoryRequirements)
+	DFN(vkAllocateMemory)
+	DFN(vkFreeMemory)
+	DFN(vkBindBufferMemory)
+	DFN(vkMapMemory)
+	DFN(vkUnmapMemory)
+	DFN(vkCreateShaderModule)
+	DFN(vkDestroyShaderModule)
+	DFN(vkCreateDescriptorSetLayout)
+	DFN(vkDestroyDescriptorSetLayout)
+	DFN(vkCreatePipelineLayout)
+	DFN(vkDestroyPipelineLayout)
+	DFN(vkCreatePipelineCache)
+	DFN(vkDestroyPipelineCache)
+	DFN(vkGetPipelineCacheData)
+	DFN(vkCreateComputePipelines)
+	DFN(vkDestroyPipeline)
+	DFN(vkCreateDescriptorPool)
+	DFN(vkDestroyDescriptorPool)
+	DFN(vkAllocateDescriptorSets)
+	DFN(vkUpdateDescriptorSets)
+	DFN(vkCreateCommandPool)
+	DFN(vkDestroyCommandPool)
+	DFN(vkAllocateCommandBuffers)
+	DFN(vkBeginCommandBuffer)
+	DFN(vkEndCommandBuffer)
+	DFN(vkResetCommandBuffer)
+	DFN(vkCmdBindPipeline)
+	DFN(vkCmdBindDescriptorSets)
+	DFN(vkCmdPushConstants)
+	DFN(vkCmdDispatch)
+	DFN(vkCmdPipelineBarrier)
+	DFN(vkCmdCopyBuffer)
+	DFN(vkCmdFillBuffer)
+	DFN(vkQueueSubmit)
+	DFN(vkCreateFence)
+	DFN(vkDestroyFence)
+	DFN(vkWaitForFences)
+	DFN(vkResetFences)
+#undef DFN
+};
+
+static int load_device_fns(mmb_ctx *c) {
+#define DFN(name) c->name = (PFN_##name)p_vkGetDeviceProcAddr(c->dev, #name); if (!c->name) return MMB_ERR_MISSING_FN;
+	DFN(vkDestroyDevice)
+	DFN(vkGetDeviceQueue)
+	DFN(vkDeviceWaitIdle)
+	DFN(vkCreateBuffer)
+	DFN(vkDestroyBuffer)
+	DFN(vkGetBufferMemoryRequirements)
+	DFN(vkAllocateMemory)
+	DFN(vkFreeMemory)
+	DFN(vkBindBufferMemory)
+	DFN(vkMapMemory)
+	DFN(vkUnmapMemory)
+	DFN(vkCreateShaderModule)
+	DFN(vkDestroyShaderModule)
+	DFN(vkCreateDescriptorSetLayout)
+	DFN(vkDestroyDescriptorSetLayout)
+	DFN(vkCreatePipelineLayout)
+	DFN(vkDestroyPipelineLayout)
+	DFN(vkCreatePipelineCache)
+	DFN(vkDestroyPipelineCache)
+	DFN(vkGetPipelineCacheData)
+	DFN(vkCreateComputePipelines)
+	DFN(vkDestroyPipeline)
+	DFN(vkCreateDescriptorPool)
+	DFN(vkDestroyDescriptorPool)
+	DFN(vkAllocateDescriptorSets)
+	DFN(vkUpdateDescriptorSets)
+	DFN(vkCreateCommandPool)
+	DFN(vkDestroyCommandPool)
+	DFN(vkAllocateCommandBuffers)
+	DFN(vkBeginCommandBuffer)
+	DFN(vkEndCommandBuffer)
+	DFN(vkResetCommandBuffer)
+	DFN(vkCmdBindPipeline)
+	DFN(vkCmdBindDescriptorSets)
+	DFN(vkCmdPushConstants)
+	DFN(vkCmdDispatch)
+	DFN(vkCmdPipelineBarrier)
+	DFN(vkCmdCopyBuffer)
+	DFN(vkCmdFillBuffer)
+	DFN(vkQueueSubmit)
+	DFN(vkCreateFence)
+	DFN(vkDestroyFence)
+	DFN(vkWaitForFences)
+	DFN(vkResetFences)
+#undef DFN
+	return VK_SUCCESS;
+}
+
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, const void *cache, size_t cache_len, mmb_ctx **out) {
+	*out = NULL;
+	if (index < 0 || (uint32_t)index >= npdev) return MMB_ERR_NO_DEVICE;
+	mmb_ctx *c = calloc(1, sizeof *c);
+	if (!c) return VK_ERROR_OUT_OF_HOST_MEMORY;
+	c->pd = pdevs[index];
+	int r;
+
+	VkPhysicalDeviceProperties2 p = {0};
+	p.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+	p_vkGetPhysicalDeviceProperties2(c->pd, &p);
+	if (p.properties.apiVersion < VK_API_VERSION_1_1) { free(c); return MMB_ERR_OLD_VULKAN; }
+
+	uint32_t nq = 0;
+	p_vkGetPhysicalDeviceQueueFamilyProperties(c->pd, &nq, NULL);
+	VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+	if (!qf) { free(c); return VK_ERROR_OUT_OF_HOST_MEMORY; }
+	p_vkGetPhysicalDeviceQueueFamilyProperties(c->pd, &nq, qf);
+	uint32_t fam = UINT32_MAX;
+	for (uint32_t i = 0; i < nq; i++)
+		if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && qf[i].queueCount > 0) { fam = i; break; }
+	free(qf);
+	if (fam == UINT32_MAX) { free(c); return MMB_ERR_NO_QUEUE; }
+	c->qfam = fam;
+	p_vkGetPhysicalDeviceMemoryProperties(c->pd, &c->mem);
+
+	// Enable exactly the wanted features the device has (the caller asks
+	// only for what mmb_device_info reported).
+	features have, en;
+	query_features(c->pd, p.properties.apiVersion, &have);
+	memset(&en, 0, sizeof en);
+	en.f2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+	if (have.v12) {
+		en.f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
+		en.f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+		en.f2.pNext = &en.f11;
+		en.f11.pNext = &en.f12;
+		en.f11.storageBuffer16BitAccess = want16 && have.f11.storageBuffer16BitAccess;
+		en.f12.shaderFloat16 = wantf16 && have.f12.shaderFloat16;
+		en.f12.shaderInt8 = want8 && have.f12.shaderInt8;
+		en.f12.storageBuffer8BitAccess = want8 && have.f12.storageBuffer8BitAccess;
+	} else {
+		en.s16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
+		en.f2.pNext = &en.s16;
+		en.s16.storageBuffer16BitAccess = want16 && have.s16.storageBuffer16BitAccess;
+	}
+	en.f2.features.shaderInt16 = have.f2.features.shaderInt16;
+
+	const char *dexts[1];
+	uint32_t ndext = 0;
+	uint32_t ne = 0;
+	if (p_vkEnumerateDeviceExtensionProperties(c->pd, NULL, &ne, NULL) == VK_SUCCESS && ne > 0) {
+		VkExtensionProperties *e = calloc(ne, sizeof *e);
+		// The portability subset must be enabled where it exists (MoltenVK).
+		if (e && p_vkEnumerateDeviceExtensionProperties(c->pd, NULL, &ne, e) >= 0 && has_ext(e, ne, "VK_KHR_portability_subset"))
+			dexts[ndext++] = "VK_KHR_portability_subset";
+		free(e);
+	}
+
+	float prio = 1.0f;
+	VkDeviceQueueCreateInfo qci = {0};
+	qci.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
+	qci.queueFamilyIndex = fam;
+	qci.queueCount = 1;
+	qci.pQueuePriorities = &prio;
+	VkDeviceCreateInfo dci = {0};
+	dci.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+	dci.pNext = &en.f2;
+	dci.queueCreateInfoCount = 1;
+	dci.pQueueCreateInfos = &qci;
+	dci.enabledExtensionCount = ndext;
+	dci.ppEnabledExtensionNames = dexts;
+	r = p_vkCreateDevice(c->pd, &dci, NULL, &c->dev);
+	if (r != VK_SUCCESS) { free(c); return r; }
+	if ((r = load_device_fns(c)) != VK_SUCCESS) goto fail;
+	c->vkGetDeviceQueue(c->dev, fam, 0, &c->queue);
+
+	VkCommandPoolCreateInfo pci = {0};
+	pci.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+	pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+	pci.queueFamilyIndex = fam;
+	if ((r = c->vkCreateCommandPool(c->dev, &pci, NULL, &c->pool)) != VK_SUCCESS) goto fail;
+	VkCommandBufferAllocateInfo cai = {0};
+	cai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+	cai.commandPool = c->pool;
+	cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+	cai.commandBufferCount = 1;
+	if ((r = c->vkAllocateCommandBuffers(c->dev, &cai, &c->cb)) != VK_SUCCESS) goto fail;
+	VkFenceCreateInfo fci = {0};
+	fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+	if ((r = c->vkCreateFence(c->dev, &fci, NULL, &c->fence)) != VK_SUCCESS) goto fail;
+
+	VkDescriptorSetLayoutBinding b[MMB_NBIND];
+	memset(b, 0, sizeof b);
+	for (int i = 0; i < MMB_NBIND; i++) {
+		b[i].binding = (uint32_t)i;
+		b[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+		b[i].descriptorCount = 1;
+		b[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+	}
+	VkDescriptorSetLayoutCreateInfo dli = {0};
+	dli.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+	dli.bindingCount = MMB_NBIND;
+	dli.pBindings = b;
+	if ((r = c->vkCreateDescriptorSetLayout(c->dev, &dli, NULL, &c->dsl)) != VK_SUCCESS) goto fail;
+	VkPushConstantRange pcr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, MMB_PC_WORDS * 4};
+	VkPipelineLayoutCreateInfo pli = {0};
+	pli.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
+	pli.setLayoutCount = 1;
+	pli.pSetLayouts = &c->dsl;
+	pli.pushConstantRangeCount = 1;
+	pli.pPushConstantRanges = &pcr;
+	if ((r = c->vkCreatePipelineLayout(c->dev, &pli, NULL, &c->layout)) != VK_SUCCESS) goto fail;
+
+	// The driver validates the cache header (vendor, device, cache UUID) and
+	// ignores data from another device or driver version.
+	VkPipelineCacheCreateInfo cci = {0};
+	cci.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO;
+	cci.initialDataSize = cache_len;
+	cci.pInitialData = cache_len ? cache : NULL;
+	r = c->vkCreatePipelineCache(c->dev, &cci, NULL, &c->cache);
+	if (r != VK_SUCCESS && cache_len) {
+		cci.initialDataSize = 0;
+		cci.pInitialData = NULL;
+		r = c->vkCreatePipelineCache(c->dev, &cci, NULL, &c->cache);
+	}
+	if (r != VK_SUCCESS) goto fail;
+	*out = c;
+	return VK_SUCCESS;
+fail:
+	mmb_ctx_destroy(c);
+	return r;
+}
+
+void mmb_ctx_destroy(mmb_ctx *c) {
+	if (!c) return;
+	if (c->dev) {
+		if (c->vkDeviceWaitIdle) c->vkDeviceWaitIdle(c->dev);
+		for (uint32_t i = 0; i < c->ndpool; i++) c->vkDestroyDescriptorPool(c->dev, c->dpools[i], NULL);
+		if (c->cache) c->vkDestroyPipelineCache(c->dev, c->cache, NULL);
+		if (c->layout) c->vkDestroyPipelineLayout(c->dev, c->layout, NULL);
+		if (c->dsl) c->vkDestroyDescriptorSetLayout(c->dev, c->dsl, NULL);
+		if (c->fence) c->vkDestroyFence(c->dev, c->fence, NULL);
+		if (c->pool) c->vkDestroyCommandPool(c->dev, c->pool, NULL);
+		if (c->vkDestroyDevice) c->vkDestroyDevice(c->dev, NULL);
+	}
+	free(c->dpools);
+	free(c);
+}
+
+int mmb_cache_data(mmb_ctx *c, void *out, size_t *len) {
+	return c->vkGetPipelineCacheData(c->dev, c->cache, len, out);
+}
+
+static int find_memtype(mmb_ctx *c, uint32_t bits, VkFlags want) {
+	for (uint32_t i = 0; i < c->mem.memoryTypeCount; i++)
+		if ((bits & (1u << i)) && (c->mem.memoryTypes[i].propertyFlags & want) == want) return (int)i;
+	return -1;
+}
+
+int mmb_buffer_create(mmb_ctx *c, uint64_t size, int kind, VkBuffer *buf, VkDeviceMemory *mem, void **mapped) {
+	*buf = 0;
+	*mem = 0;
+	*mapped = NULL;
+	VkBufferCreateInfo bi = {0};
+	bi.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+	bi.size = size;
+	bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+	bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+	int r = c->vkCreateBuffer(c->dev, &bi, NULL, buf);
+	if (r != VK_SUCCESS) return r;
+	VkMemoryRequirements req;
+	c->vkGetBufferMemoryRequirements(c->dev, *buf, &req);
+	int t = -1;
+	const VkFlags hv = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+	switch (kind) {
+	case 0:
+		t = find_memtype(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+		if (t < 0) t = find_memtype(c, req.memoryTypeBits, 0);
+		break;
+	case 1:
+		t = find_memtype(c, req.memoryTypeBits, hv);
+		break;
+	default:
+		t = find_memtype(c, req.memoryTypeBits, hv | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+		if (t < 0) t = find_memtype(c, req.memoryTypeBits, hv);
+	}
+	if (t < 0) {
+		c->vkDestroyBuffer(c->dev, *buf, NULL);
+		*buf = 0;
+		return MMB_ERR_NO_MEMTYPE;
+	}
+	VkMemoryAllocateInfo ai = {0};
+	ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+	ai.allocationSize = req.size;
+	ai.memoryTypeIndex = (uint32_t)t;
+	r = c->vkAllocateMemory(c->dev, &ai, NULL, mem);
+	if (r == VK_SUCCESS) r = c->vkBindBufferMemory(c->dev, *buf, *mem, 0);
+	if (r == VK_SUCCESS && kind != 0) r = c->vkMapMemory(c->dev, *mem, 0, VK_WHOLE_SIZE, 0, mapped);
+	if (r != VK_SUCCESS) {
+		mmb_buffer_destroy(c, *buf, *mem);
+		*buf = 0;
+		*mem = 0;
+		*mapped = NULL;
+	}
+	return r;
+}
+
+void mmb_buffer_destroy(mmb_ctx *c, VkBuffer buf, VkDeviceMemory mem) {
+	if (buf) c->vkDestroyBuffer(c->dev, buf, NULL);
+	if (mem) c->vkFreeMemory(c->dev, mem, NULL); // unmaps implicitly
+}
+
+int mmb_pipeline_create(mmb_ctx *c, const uint32_t *code, size_t code_bytes, const uint32_t *spec, uint32_t nspec, VkPipeline *out) {
+	*out = 0;
+	VkShaderModuleCreateInfo si = {0};
+	si.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
+	si.codeSize = code_bytes;
+	si.pCode = code;
+	VkShaderModule mod;
+	int r = c->vkCreateShaderModule(c->dev, &si, NULL, &mod);
+	if (r != VK_SUCCESS) return r;
+	VkSpecializationMapEntry me[16];
+	if (nspec > 16) nspec = 16;
+	for (uint32_t i = 0; i < nspec; i++) {
+		me[i].constantID = i;
+		me[i].offset = i * 4;
+		me[i].size = 4;
+	}
+	VkSpecializationInfo spi = {nspec, me, nspec * 4, spec};
+	VkComputePipelineCreateInfo ci = {0};
+	ci.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
+	ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+	ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+	ci.stage.module = mod;
+	ci.stage.pName = "main";
+	ci.stage.pSpecializationInfo = nspec ? &spi : NULL;
+	ci.layout = c->layout;
+	ci.basePipelineIndex = -1;
+	r = c->vkCreateComputePipelines(c->dev, c->cache, 1, &ci, NULL, out);
+	c->vkDestroyShaderModule(c->dev, mod, NULL);
+	return r;
+}
+
+void mmb_pipeline_destroy(mmb_ctx *c, VkPipeline p) { c->vkDestroyPipeline(c->dev, p, NULL); }
+
+#define SETS_PER_POOL 256
+
+int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out) {
+	*out = 0;
+	int r;
+	if (c->dpool_left == 0) {
+		VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * MMB_NBIND};
+		VkDescriptorPoolCreateInfo pi = {0};
+		pi.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+		pi.maxSets = SETS_PER_POOL;
+		pi.poolSizeCount = 1;
+		pi.pPoolSizes = &ps;
+		VkDescriptorPool *np = realloc(c->dpools, (c->ndpool + 1) * sizeof *np);
+		if (!np) return VK_ERROR_OUT_OF_HOST_MEMORY;
+		c->dpools = np;
+		if ((r = c->vkCreateDescriptorPool(c->dev, &pi, NULL, &c->dpools[c->ndpool])) != VK_SUCCESS) return r;
+		c->ndpool++;
+		c->dpool_left = SETS_PER_POOL;
+	}
+	VkDescriptorSetAllocateInfo ai = {0};
+	ai.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+	ai.descriptorPool = c->dpools[c->ndpool - 1];
+	ai.descriptorSetCount = 1;
+	ai.pSetLayouts = &c->dsl;
+	if ((r = c->vkAllocateDescriptorSets(c->dev, &ai, out)) != VK_SUCCESS) return r;
+	c->dpool_left--;
+	VkDescriptorBufferInfo bi[MMB_NBIND];
+	VkWriteDescriptorSet w[MMB_NBIND];
+	memset(w, 0, sizeof w);
+	for (int i = 0; i < MMB_NBIND; i++) {
+		bi[i].buffer = bufs[i];
+		bi[i].offset = 0;
+		bi[i].range = VK_WHOLE_SIZE;
+		w[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+		w[i].dstSet = *out;
+		w[i].dstBinding = (uint32_t)i;
+		w[i].descriptorCount = 1;
+		w[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+		w[i].pBufferInfo = &bi[i];
+	}
+	c->vkUpdateDescriptorSets(c->dev, MMB_NBIND, w, 0, NULL);
+	return VK_SUCCESS;
+}
+
+static void barrier(mmb_ctx *c, VkFlags dst_stage, VkFlags dst_access) {
+	VkMemoryBarrier mb = {0};
+	mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+	mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+	mb.dstAccessMask = dst_access;
+	c->vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, dst_stage, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
+	int r;
+	if ((r = c->vkResetCommandBuffer(c->cb, 0)) != VK_SUCCESS) return r;
+	VkCommandBufferBeginInfo bi = {0};
+	bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+	bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+	if ((r = c->vkBeginCommandBuffer(c->cb, &bi)) != VK_SUCCESS) return r;
+	VkPipeline bound = 0;
+	VkDescriptorSet bset = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const mmb_cmd *m = &cmds[i];
+		switch (m->kind) {
+		case MMB_CMD_DISPATCH:
+			if (m->pipeline != bound) {
+				c->vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, m->pipeline);
+				bound = m->pipeline;
+			}
+			if (m->set != bset) {
+				c->vkCmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &m->set, 0, NULL);
+				bset = m->set;
+			}
+			if (m->pc_bytes) c->vkCmdPushConstants(c->cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, m->pc_bytes, m->pc);
+			c->vkCmdDispatch(c->cb, m->gx, m->gy, m->gz);
+			break;
+		case MMB_CMD_COPY: {
+			VkBufferCopy bc = {m->c, m->d, m->e};
+			c->vkCmdCopyBuffer(c->cb, m->a, m->b, 1, &bc);
+			break;
+		}
+		case MMB_CMD_FILL:
+			c->vkCmdFillBuffer(c->cb, m->a, m->c, m->d, (uint32_t)m->e);
+			break;
+		case MMB_CMD_BARRIER:
+			barrier(c, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+			        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+			break;
+		}
+	}
+	// Make every device write visible to the host reads that follow the wait.
+	barrier(c, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+	if ((r = c->vkEndCommandBuffer(c->cb)) != VK_SUCCESS) return r;
+	VkSubmitInfo s = {0};
+	s.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+	s.commandBufferCount = 1;
+	s.pCommandBuffers = &c->cb;
+	if ((r = c->vkQueueSubmit(c->queue, 1, &s, c->fence)) != VK_SUCCESS) return r;
+	// Wait in slices so that a hung device shows up as an error, not a hang
+	// forever: after 10 minutes of no progress we give up.
+	for (int i = 0; i < 600; i++) {
+		r = c->vkWaitForFences(c->dev, 1, &c->fence, 1, 1000000000ull);
+		if (r != VK_TIMEOUT) break;
+	}
+	if (r == VK_SUCCESS) r = c->vkResetFences(c->dev, 1, &c->fence);
+	return r;
+}

@@ -1,0 +1,70 @@
+// The C side of the Vulkan backend: everything that touches Vulkan structs or
+// calls a Vulkan entry point lives in glue.c, so that Go passes only integers,
+// C-allocated memory and pointer-free Go arrays across the boundary.
+#ifndef MMB_GLUE_H
+#define MMB_GLUE_H
+
+#include "vk.h"
+
+// Errors that are not VkResults, reported through the same int channel.
+#define MMB_ERR_NO_LOADER (-2000000001)    // libvulkan.so.1 could not be opened
+#define MMB_ERR_NO_DEVICE (-2000000002)    // device index out of range
+#define MMB_ERR_NO_QUEUE (-2000000003)     // no compute queue family
+#define MMB_ERR_NO_MEMTYPE (-2000000004)   // no memory type with the wanted properties
+#define MMB_ERR_OLD_VULKAN (-2000000005)   // instance or device older than Vulkan 1.1
+#define MMB_ERR_MISSING_FN (-2000000006)   // an entry point could not be loaded
+
+#define MMB_NBIND 8   // storage buffer bindings in the one descriptor set layout
+#define MMB_PC_WORDS 32 // push constant words (128 bytes, the guaranteed minimum)
+
+typedef struct mmb_devinfo {
+	char name[256];
+	uint32_t type, api, vendor, device_id, driver_version;
+	uint64_t device_local_bytes;
+	uint32_t subgroup_size, subgroup_stages, subgroup_ops;
+	uint32_t storage16, float16, int8, storage8;
+	uint32_t max_wg_invocations, max_wg_size_x, max_shared, max_push;
+	uint32_t max_wg_count[3];
+	uint32_t max_storage_range;
+	uint32_t max_alloc_count;
+	uint8_t cache_uuid[16];
+} mmb_devinfo;
+
+typedef struct mmb_ctx mmb_ctx;
+
+enum { MMB_CMD_DISPATCH = 0, MMB_CMD_COPY = 1, MMB_CMD_FILL = 2, MMB_CMD_BARRIER = 3 };
+
+// One recorded command. Dispatch: pipeline, set, groups, push constants.
+// Copy: src buffer in a, dst buffer in b, offsets and size in c, d, e (bytes).
+// Fill: buffer in a, offset c, size d (bytes), value e.
+typedef struct mmb_cmd {
+	uint32_t kind;
+	uint32_t pc_bytes;
+	uint64_t pipeline, set;
+	uint64_t a, b, c, d, e;
+	uint32_t gx, gy, gz, pad;
+	uint32_t pc[MMB_PC_WORDS];
+} mmb_cmd;
+
+int mmb_init(void);
+uint32_t mmb_instance_version(void);
+int mmb_device_count(void);
+int mmb_device_info(int index, mmb_devinfo *out);
+
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, const void *cache, size_t cache_len, mmb_ctx **out);
+void mmb_ctx_destroy(mmb_ctx *c);
+int mmb_cache_data(mmb_ctx *c, void *out, size_t *len);
+
+// kind: 0 device-local, 1 host-visible for uploads (write-combined is fine),
+// 2 host-visible and cached for reading back.
+int mmb_buffer_create(mmb_ctx *c, uint64_t size, int kind, VkBuffer *buf, VkDeviceMemory *mem, void **mapped);
+void mmb_buffer_destroy(mmb_ctx *c, VkBuffer buf, VkDeviceMemory mem);
+
+int mmb_pipeline_create(mmb_ctx *c, const uint32_t *code, size_t code_bytes, const uint32_t *spec, uint32_t nspec, VkPipeline *out);
+void mmb_pipeline_destroy(mmb_ctx *c, VkPipeline p);
+int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out);
+
+// Records cmds into the context's one command buffer, submits once and waits.
+int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
+
+#endif

@@ -1,0 +1,375 @@
+//go:build cgo
+
+package vulkan
+
+/*
+#include "glue.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+
+	rt "github.com/mmbformat/mmb/runtime"
+)
+
+// Workgroup sizes (specialisation constant 0). Powers of two ≤ 256, as the
+// shared-memory reductions need.
+const (
+	wgMatvec = 128
+	wgRow    = 128 // one workgroup per row: RMSNorm, Argmax
+	wgElem   = 256 // elementwise
+	wgHead   = 64  // one workgroup per head: attention, scan, gated norm
+)
+
+func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	wt, err := b.wt(w, "MatMul weight", 0)
+	if err != nil {
+		return err
+	}
+	if err := checkDims("MatMul", rows, max(wt.rows, wt.cols)); err != nil {
+		return err
+	}
+	xb, err := b.buf(x, "MatMul x", rows*wt.cols)
+	if err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "MatMul dst", rows*wt.rows)
+	if err != nil {
+		return err
+	}
+	if rows == 0 || wt.rows == 0 {
+		return nil
+	}
+	sfx := dtSuffix[wt.dt]
+	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
+	if rows <= matvecRows {
+		name := "matvec_" + sfx
+		if b.subgroup {
+			name += "_sg"
+		}
+		return b.dispatch(name, wgMatvec, uint64(wt.rows), bufs, 1<<2,
+			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+	}
+	gx, gy := ceilDiv(wt.rows, 64), ceilDiv(rows, 64)
+	if gx > uint64(b.maxGroup) || gy > 65535 {
+		return fmt.Errorf("vulkan: MatMul of %d×%d by %d rows needs too many workgroups", wt.rows, wt.cols, rows)
+	}
+	return b.dispatch3("matmul_"+sfx, 256, uint32(gx), uint32(gy), bufs, 1<<2,
+		uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+}
+
+func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps float32) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("RMSNorm", rows, dim); err != nil {
+		return err
+	}
+	wt, err := b.wt(w, "RMSNorm weight", dim)
+	if err != nil {
+		return err
+	}
+	xb, err := b.buf(x, "RMSNorm x", rows*dim)
+	if err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "RMSNorm dst", rows*dim)
+	if err != nil {
+		return err
+	}
+	if dim == 0 {
+		return nil
+	}
+	return b.dispatch("rmsnorm", wgRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
+		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps))
+}
+
+func (b *Backend) Add(dst, src rt.Buffer, n int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("Add", n); err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "Add dst", n)
+	if err != nil {
+		return err
+	}
+	s, err := b.buf(src, "Add src", n)
+	if err != nil {
+		return err
+	}
+	return b.dispatch("add", wgElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
+}
+
+func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("SwiGLU", n); err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "SwiGLU dst", n)
+	if err != nil {
+		return err
+	}
+	g, err := b.buf(gate, "SwiGLU gate", n)
+	if err != nil {
+		return err
+	}
+	u, err := b.buf(up, "SwiGLU up", n)
+	if err != nil {
+		return err
+	}
+	return b.dispatch("swiglu", wgElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, g.h, u.h}, 1<<0, uint32(n))
+}
+
+func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.Buffer) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("RoPE", rows, heads, headDim); err != nil {
+		return err
+	}
+	if headDim%2 != 0 || pos0 < 0 || pos0+rows > 1<<24 {
+		return fmt.Errorf("vulkan: RoPE: head dim %d must be even and positions %d..%d within 2^24", headDim, pos0, pos0+rows)
+	}
+	xb, err := b.buf(x, "RoPE x", rows*heads*headDim)
+	if err != nil {
+		return err
+	}
+	f, err := b.buf(invFreq, "RoPE invFreq", headDim/2)
+	if err != nil {
+		return err
+	}
+	n := rows * heads * headDim / 2
+	return b.dispatch("rope", wgElem, ceilDiv(n, wgElem), []C.VkBuffer{xb.h, f.h}, 1<<0,
+		uint32(rows), uint32(heads), uint32(headDim), uint32(pos0))
+}
+
+func (b *Backend) Attention(out, q, k, v, kCache, vCache rt.Buffer, rows, pos0, heads, kvHeads, headDim int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("Attention", pos0+rows, heads, headDim); err != nil {
+		return err
+	}
+	if heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 || headDim <= 0 || headDim > maxHeadDim || pos0 < 0 {
+		return fmt.Errorf("vulkan: Attention: %d heads, %d kv heads, head dim %d (at most %d), pos0 %d", heads, kvHeads, headDim, maxHeadDim, pos0)
+	}
+	kvd := kvHeads * headDim
+	o, err := b.buf(out, "Attention out", rows*heads*headDim)
+	if err != nil {
+		return err
+	}
+	qb, err := b.buf(q, "Attention q", rows*heads*headDim)
+	if err != nil {
+		return err
+	}
+	kb, err := b.buf(k, "Attention k", rows*kvd)
+	if err != nil {
+		return err
+	}
+	vb, err := b.buf(v, "Attention v", rows*kvd)
+	if err != nil {
+		return err
+	}
+	kc, err := b.buf(kCache, "Attention kCache", (pos0+rows)*kvd)
+	if err != nil {
+		return err
+	}
+	vc, err := b.buf(vCache, "Attention vCache", (pos0+rows)*kvd)
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return nil
+	}
+	// The new rows are contiguous in both k and the cache: one copy each.
+	size := uint64(rows*kvd) * 4
+	b.copyBuf(kb.h, kc.h, 0, uint64(pos0*kvd)*4, size)
+	b.copyBuf(vb.h, vc.h, 0, uint64(pos0*kvd)*4, size)
+	scale := float32(1 / math.Sqrt(float64(headDim)))
+	return b.dispatch("attention", wgHead, uint64(rows*heads), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
+		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale))
+}
+
+func (b *Backend) Conv1D(dst, x, state rt.Buffer, w, bias rt.Weight, rows, ch int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("Conv1D", rows, ch, 4); err != nil {
+		return err
+	}
+	wt, err := b.wt(w, "Conv1D weight", 4*ch)
+	if err != nil {
+		return err
+	}
+	if wt.cols != 4 {
+		return fmt.Errorf("vulkan: Conv1D: weight is [%d %d], want [%d 4]", wt.rows, wt.cols, ch)
+	}
+	bt, err := b.wt(bias, "Conv1D bias", ch)
+	if err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "Conv1D dst", rows*ch)
+	if err != nil {
+		return err
+	}
+	xb, err := b.buf(x, "Conv1D x", rows*ch)
+	if err != nil {
+		return err
+	}
+	st, err := b.buf(state, "Conv1D state", 3*ch)
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return nil
+	}
+	return b.dispatch("conv1d", wgHead, ceilDiv(ch, wgHead), []C.VkBuffer{d.h, xb.h, st.h, wt.h, bt.h}, 1<<0|1<<2,
+		uint32(rows), uint32(ch), uint32(wt.dt), wt.so, uint32(bt.dt), bt.so)
+}
+
+func (b *Backend) SSMScan(y, xbc, dt, state rt.Buffer, aNeg, dtBias, dSkip rt.Weight, rows, heads, kvHeads, headDim int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 || headDim <= 0 || headDim > 4*wgHead {
+		return fmt.Errorf("vulkan: SSMScan: %d heads, %d kv heads, head dim %d (at most %d)", heads, kvHeads, headDim, 4*wgHead)
+	}
+	width := 2*kvHeads*headDim + heads*headDim
+	if err := checkDims("SSMScan", rows, width); err != nil {
+		return err
+	}
+	if err := checkDims("SSMScan", heads, headDim, headDim); err != nil {
+		return err
+	}
+	yb, err := b.buf(y, "SSMScan y", rows*heads*headDim)
+	if err != nil {
+		return err
+	}
+	xb, err := b.buf(xbc, "SSMScan xbc", rows*width)
+	if err != nil {
+		return err
+	}
+	db, err := b.buf(dt, "SSMScan dt", rows*heads)
+	if err != nil {
+		return err
+	}
+	sb, err := b.buf(state, "SSMScan state", heads*headDim*headDim)
+	if err != nil {
+		return err
+	}
+	a, err := b.wt(aNeg, "SSMScan A", heads)
+	if err != nil {
+		return err
+	}
+	dtb, err := b.wt(dtBias, "SSMScan dtBias", heads)
+	if err != nil {
+		return err
+	}
+	ds, err := b.wt(dSkip, "SSMScan D", heads)
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return nil
+	}
+	return b.dispatch("ssmscan", wgHead, uint64(heads*headDim), []C.VkBuffer{yb.h, xb.h, db.h, sb.h, a.h, dtb.h, ds.h}, 1<<0|1<<3,
+		uint32(rows), uint32(heads), uint32(kvHeads), uint32(headDim),
+		uint32(a.dt), a.so, uint32(dtb.dt), dtb.so, uint32(ds.dt), ds.so)
+}
+
+func (b *Backend) GatedRMSNorm(dst, y, z rt.Buffer, w rt.Weight, rows, heads, headDim int, eps float32) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("GatedRMSNorm", rows, heads, headDim); err != nil {
+		return err
+	}
+	n := rows * heads * headDim
+	wt, err := b.wt(w, "GatedRMSNorm weight", heads*headDim)
+	if err != nil {
+		return err
+	}
+	d, err := b.buf(dst, "GatedRMSNorm dst", n)
+	if err != nil {
+		return err
+	}
+	yb, err := b.buf(y, "GatedRMSNorm y", n)
+	if err != nil {
+		return err
+	}
+	zb, err := b.buf(z, "GatedRMSNorm z", n)
+	if err != nil {
+		return err
+	}
+	if headDim == 0 {
+		return nil
+	}
+	return b.dispatch("gatednorm", wgHead, uint64(rows*heads), []C.VkBuffer{d.h, yb.h, zb.h, wt.h}, 1<<0,
+		uint32(rows), uint32(heads), uint32(headDim), uint32(wt.dt), wt.so, fbits(eps))
+}
+
+func (b *Backend) Argmax(dst, x rt.Buffer, rows, n int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := checkDims("Argmax", rows, n); err != nil {
+		return err
+	}
+	if n > 1<<24 {
+		return fmt.Errorf("vulkan: Argmax over %d values: indices past 2^24 are not exact in float32", n)
+	}
+	d, err := b.buf(dst, "Argmax dst", rows)
+	if err != nil {
+		return err
+	}
+	xb, err := b.buf(x, "Argmax x", rows*n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("vulkan: Argmax over 0 values")
+	}
+	return b.dispatch("argmax", wgRow, uint64(rows), []C.VkBuffer{d.h, xb.h}, 1<<0, uint32(rows), uint32(n))
+}
+
+func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if dstOff < 0 || srcOff < 0 || n < 0 {
+		return fmt.Errorf("vulkan: Copy: offsets %d, %d and count %d", dstOff, srcOff, n)
+	}
+	d, err := b.buf(dst, "Copy dst", dstOff+n)
+	if err != nil {
+		return err
+	}
+	s, err := b.buf(src, "Copy src", srcOff+n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	b.copyBuf(s.h, d.h, uint64(srcOff)*4, uint64(dstOff)*4, uint64(n)*4)
+	return nil
+}
