@@ -249,6 +249,7 @@ type attentionJob struct {
 	b                             *Backend
 	out, q, kc, vc                []float32
 	pos0, heads, kvHeads, headDim int
+	maxPos                        int
 	scale                         float32
 }
 
@@ -260,7 +261,8 @@ func (j *attentionJob) run(wk, lo, hi int) {
 		n := j.pos0 + r + 1 // causal: positions 0..pos0+r
 		g := h / group
 		q := j.q[r*qw+h*hd : r*qw+(h+1)*hd]
-		sc := j.b.workerScratch(wk, n)
+		// Sized for the whole cache so that growing sequences never reallocate.
+		sc := j.b.workerScratch(wk, j.maxPos)[:n]
 		m := float32(math.Inf(-1))
 		for s := 0; s < n; s++ {
 			v := dotF32(q, j.kc[s*kvw+g*hd:s*kvw+(g+1)*hd]) * j.scale
@@ -315,7 +317,7 @@ func (b *Backend) Attention(out, q, k, v, kCache, vCache mrt.Buffer, rows, pos0,
 	copy(bs[4][pos0*kvw:], bs[2])
 	copy(bs[5][pos0*kvw:], bs[3])
 	b.att = attentionJob{b: b, out: bs[0], q: bs[1], kc: bs[4], vc: bs[5], pos0: pos0, heads: heads, kvHeads: kvHeads,
-		headDim: headDim, scale: float32(1 / math.Sqrt(float64(headDim)))}
+		headDim: headDim, maxPos: maxPos, scale: float32(1 / math.Sqrt(float64(headDim)))}
 	b.pool.parallel(rows*heads, max(1, 4096/((pos0+rows)*headDim)), &b.att)
 	b.att = attentionJob{}
 	return nil
