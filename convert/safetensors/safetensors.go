@@ -196,6 +196,9 @@ func (f *File) Data(t *TensorInfo) ([]byte, error) {
 		return f.mapped[t.Begin:t.End:t.End], nil
 	}
 	b := make([]byte, t.Size())
+	if len(b) == 0 {
+		return b, nil
+	}
 	if _, err := f.ra.ReadAt(b, t.Begin); err != nil {
 		return nil, f.errf(t.Begin, t.Name, ErrTruncated, "read: %v", err)
 	}
