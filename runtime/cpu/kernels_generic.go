@@ -1,3 +1,5 @@
+//go:build !amd64 || purego
+
 package cpu
 
 const kernelName = "portable"
@@ -6,3 +8,19 @@ func dotF32(a, b []float32) float32           { return dotF32Go(a, b) }
 func dotF16(w []uint16, x []float32) float32  { return dotF16Go(w, x) }
 func dotBF16(w []uint16, x []float32) float32 { return dotBF16Go(w, x) }
 func dotQ8(q []byte, x []float32) float32     { return dotQ8Go(q, x) }
+
+// SumUint64 reads p once; the bandwidth baseline of the decode benchmarks.
+func SumUint64(p []uint64) uint64 {
+	var s0, s1, s2, s3 uint64
+	i := 0
+	for ; i+4 <= len(p); i += 4 {
+		s0 += p[i]
+		s1 += p[i+1]
+		s2 += p[i+2]
+		s3 += p[i+3]
+	}
+	for ; i < len(p); i++ {
+		s0 += p[i]
+	}
+	return s0 + s1 + s2 + s3
+}

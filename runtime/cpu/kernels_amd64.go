@@ -1,0 +1,99 @@
+//go:build !purego
+
+package cpu
+
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/mmbformat/mmb/format"
+)
+
+// AVX2 with FMA and F16C: the asm kernels handle whole blocks of 8 values
+// (32 for Q8_0), the portable code the rest of a row.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+var kernelName = func() string {
+	if useAVX2 {
+		return "avx2"
+	}
+	return "portable"
+}()
+
+//go:noescape
+func dotF32AVX2(a, b *float32, n int) float32
+
+//go:noescape
+func dotF16AVX2(w *uint16, x *float32, n int) float32
+
+//go:noescape
+func dotBF16AVX2(w *uint16, x *float32, n int) float32
+
+//go:noescape
+func dotQ8AVX2(q *byte, x *float32, nblocks int) float32
+
+//go:noescape
+func sumU64AVX2(p *uint64, n int) uint64
+
+func dotF32(a, b []float32) float32 {
+	b = b[:len(a)]
+	n := len(a) &^ 7
+	if !useAVX2 || n == 0 {
+		return dotF32Go(a, b)
+	}
+	s := dotF32AVX2(&a[0], &b[0], n)
+	if n < len(a) {
+		s += dotF32Go(a[n:], b[n:])
+	}
+	return s
+}
+
+func dotF16(w []uint16, x []float32) float32 {
+	x = x[:len(w)]
+	n := len(w) &^ 7
+	if !useAVX2 || n == 0 {
+		return dotF16Go(w, x)
+	}
+	s := dotF16AVX2(&w[0], &x[0], n)
+	if n < len(w) {
+		s += dotF16Go(w[n:], x[n:])
+	}
+	return s
+}
+
+func dotBF16(w []uint16, x []float32) float32 {
+	x = x[:len(w)]
+	n := len(w) &^ 7
+	if !useAVX2 || n == 0 {
+		return dotBF16Go(w, x)
+	}
+	s := dotBF16AVX2(&w[0], &x[0], n)
+	if n < len(w) {
+		s += dotBF16Go(w[n:], x[n:])
+	}
+	return s
+}
+
+func dotQ8(q []byte, x []float32) float32 {
+	nb := len(q) / format.Q8BlockBytes
+	if !useAVX2 || nb == 0 {
+		return dotQ8Go(q, x)
+	}
+	_ = x[nb*format.Q8Block-1] // bounds: the asm reads nb·32 values
+	return dotQ8AVX2(&q[0], &x[0], nb)
+}
+
+// SumUint64 reads p once, as fast as the machine can stream memory; it is
+// the bandwidth baseline of the decode benchmarks.
+func SumUint64(p []uint64) uint64 {
+	n := len(p) &^ 15
+	var s uint64
+	if useAVX2 && n > 0 {
+		s = sumU64AVX2(&p[0], n)
+	} else {
+		n = 0
+	}
+	for _, v := range p[n:] {
+		s += v
+	}
+	return s
+}

@@ -1,0 +1,65 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mmbformat/mmb/format"
+	"github.com/mmbformat/mmb/runtime/backendtest"
+)
+
+// The dispatching kernels (asm where the CPU has it) agree with the portable
+// ones to the summation-order bound (n+4)·u·Σ|terms| for every length,
+// including the tails that are not a multiple of 8 or 32.
+func TestKernelsAgree(t *testing.T) {
+	t.Logf("kernels: %s", kernelName)
+	r := rand.New(rand.NewPCG(1, 2))
+	const u = 1.0 / (1 << 24)
+	for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 64, 100, 257, 1024, 4099} {
+		x := make([]float32, n+64)
+		w := make([]float32, n+64)
+		for i := range x {
+			x[i], w[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {
+			m := n
+			if dt == format.Q8_0 {
+				m = (n + 31) &^ 31
+			}
+			data, exact := backendtest.EncodeWeight(dt, 1, m, w)
+			up, err := New(Options{Threads: 1}).Upload("w", dt, 1, m, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ww := up.(*Weight)
+			var abs float64
+			for i := 0; i < m; i++ {
+				abs += math.Abs(exact[i] * float64(x[i]))
+			}
+			var fast, slow float32
+			switch dt {
+			case format.F32:
+				fast, slow = dotF32(ww.f32, x[:m]), dotF32Go(ww.f32, x[:m])
+			case format.F16:
+				fast, slow = dotF16(ww.u16, x[:m]), dotF16Go(ww.u16, x[:m])
+			case format.BF16:
+				fast, slow = dotBF16(ww.u16, x[:m]), dotBF16Go(ww.u16, x[:m])
+			case format.Q8_0:
+				fast, slow = dotQ8(ww.q8, x[:m]), dotQ8Go(ww.q8, x[:m])
+			}
+			if d := math.Abs(float64(fast - slow)); d > 2*float64(m+4)*u*abs {
+				t.Errorf("%s n %d: kernel %v, portable %v (bound %.3g)", dt, m, fast, slow, 2*float64(m+4)*u*abs)
+			}
+		}
+	}
+	p := make([]uint64, 1000)
+	var want uint64
+	for i := range p {
+		p[i] = r.Uint64()
+		want += p[i]
+	}
+	if got := SumUint64(p); got != want {
+		t.Errorf("SumUint64 = %d, want %d", got, want)
+	}
+}
