@@ -39,8 +39,10 @@ type Backend struct {
 	ctx      *C.mmb_ctx
 	dev      DeviceInfo
 	subgroup bool
-	maxRange uint64 // maxStorageBufferRange
-	maxGroup uint32 // maxComputeWorkGroupCount[0]
+	rpw      uint32      // matvec output rows per workgroup with subgroups
+	specMV   [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
+	maxRange uint64   // maxStorageBufferRange
+	maxGroup uint32   // maxComputeWorkGroupCount[0]
 
 	pipes map[string]C.VkPipeline
 	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
@@ -126,6 +128,7 @@ func New(opts Options) (*Backend, error) {
 	b := &Backend{
 		dev:      d,
 		subgroup: d.SubgroupArithmetic && !opts.NoSubgroups,
+		rpw:      uint32(max(1, wgMatvec/max(d.SubgroupSize, 1))),
 		maxRange: uint64(ci.max_storage_range),
 		maxGroup: uint32(ci.max_wg_count[0]),
 		pipes:    map[string]C.VkPipeline{},
@@ -158,6 +161,13 @@ func New(opts Options) (*Backend, error) {
 	// these are absent) and accumulate in fp32 as the interface requires.
 	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	for i := range b.specMV {
+		rpw := uint32(1)
+		if b.subgroup {
+			rpw = b.rpw
+		}
+		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
 	if b.dummy, err = b.newDevBuf(16); err != nil {
 		b.Close()
@@ -518,8 +528,11 @@ func (b *Backend) saveCache() {
 
 // pipeline returns the pipeline for a shader variant and workgroup size,
 // creating it on first use.
-func (b *Backend) pipeline(name string, wg uint32) (C.VkPipeline, error) {
-	key := name + "/" + strconv.Itoa(int(wg))
+func (b *Backend) pipeline(name string, spec []uint32) (C.VkPipeline, error) {
+	key := name
+	for _, v := range spec {
+		key += "/" + strconv.Itoa(int(v))
+	}
 	if p, ok := b.pipes[key]; ok {
 		return p, nil
 	}
@@ -529,10 +542,13 @@ func (b *Backend) pipeline(name string, wg uint32) (C.VkPipeline, error) {
 	}
 	words := make([]uint32, len(code)/4) // Vulkan wants the code 4-byte aligned
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(code)), code)
-	spec := [1]uint32{wg}
 	var p C.VkPipeline
+	var sp *C.uint32_t
+	if len(spec) > 0 {
+		sp = (*C.uint32_t)(unsafe.Pointer(&spec[0]))
+	}
 	if err := check("create pipeline "+name, C.mmb_pipeline_create(b.ctx, (*C.uint32_t)(unsafe.Pointer(&words[0])), C.size_t(len(code)),
-		(*C.uint32_t)(unsafe.Pointer(&spec[0])), 1, &p)); err != nil {
+		sp, C.uint32_t(len(spec)), &p)); err != nil {
 		return 0, err
 	}
 	b.pipes[key] = p
@@ -585,10 +601,11 @@ func (b *Backend) fill(dst C.VkBuffer, off, size uint64, v uint32) {
 	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_FILL, a: C.uint64_t(dst), c: C.uint64_t(off), d: C.uint64_t(size), e: C.uint64_t(v)})
 }
 
-// dispatch records one shader run over groups workgroups (spread over y
+// dispatch records one shader run over groups workgroups, with spec as its
+// specialisation constants (the first is the workgroup size), (spread over y
 // past the per-dimension limit). bufs are bound in order; bit i of wmask says
 // that the shader writes bufs[i].
-func (b *Backend) dispatch(name string, wg uint32, groups uint64, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
+func (b *Backend) dispatch(name string, spec []uint32, groups uint64, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
 	if groups == 0 {
 		return nil
 	}
@@ -600,11 +617,11 @@ func (b *Backend) dispatch(name string, wg uint32, groups uint64, bufs []C.VkBuf
 	if gy > 65535 {
 		return fmt.Errorf("vulkan: %s: %d workgroups is too many", name, groups)
 	}
-	return b.dispatch3(name, wg, uint32(gx), uint32(gy), bufs, wmask, pc...)
+	return b.dispatch3(name, spec, uint32(gx), uint32(gy), bufs, wmask, pc...)
 }
 
-func (b *Backend) dispatch3(name string, wg, gx, gy uint32, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
-	p, err := b.pipeline(name, wg)
+func (b *Backend) dispatch3(name string, spec []uint32, gx, gy uint32, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
+	p, err := b.pipeline(name, spec)
 	if err != nil {
 		return err
 	}
@@ -686,6 +703,6 @@ func (b *Backend) Embed(dst rt.Buffer, table rt.Weight, ids []int32) error {
 		return err
 	}
 	total := rows * w.cols
-	return b.dispatch("embed", 64, ceilDiv(total, 64), []C.VkBuffer{w.h, h, d.h}, 1<<2,
+	return b.dispatch("embed", specElem, ceilDiv(total, wgElem), []C.VkBuffer{w.h, h, d.h}, 1<<2,
 		uint32(total), uint32(w.cols), uint32(w.dt), w.so, uint32(off/4))
 }

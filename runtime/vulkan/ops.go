@@ -10,6 +10,7 @@ import "C"
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	rt "github.com/mmbformat/mmb/runtime"
 )
@@ -21,6 +22,13 @@ const (
 	wgRow    = 128 // one workgroup per row: RMSNorm, Argmax
 	wgElem   = 256 // elementwise
 	wgHead   = 64  // one workgroup per head: attention, scan, gated norm
+)
+
+var (
+	specRow    = []uint32{wgRow}
+	specElem   = []uint32{wgElem}
+	specHead   = []uint32{wgHead}
+	specMatmul = []uint32{}
 )
 
 func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
@@ -49,18 +57,19 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	sfx := dtSuffix[wt.dt]
 	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
 	if rows <= matvecRows {
-		name := "matvec_" + sfx
+		spec := b.specMV[bits.Len(uint(rows-1))] // 1, 2, 4 or 8 rows
 		if b.subgroup {
-			name += "_sg"
+			return b.dispatch("matvec_"+sfx+"_sg", spec, ceilDiv(wt.rows, int(b.rpw)), bufs, 1<<2,
+				uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
 		}
-		return b.dispatch(name, wgMatvec, uint64(wt.rows), bufs, 1<<2,
+		return b.dispatch("matvec_"+sfx, spec, uint64(wt.rows), bufs, 1<<2,
 			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
 	}
 	gx, gy := ceilDiv(wt.rows, 64), ceilDiv(rows, 64)
 	if gx > uint64(b.maxGroup) || gy > 65535 {
 		return fmt.Errorf("vulkan: MatMul of %d×%d by %d rows needs too many workgroups", wt.rows, wt.cols, rows)
 	}
-	return b.dispatch3("matmul_"+sfx, 256, uint32(gx), uint32(gy), bufs, 1<<2,
+	return b.dispatch3("matmul_"+sfx, specMatmul, uint32(gx), uint32(gy), bufs, 1<<2,
 		uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
 }
 
@@ -87,7 +96,7 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 	if dim == 0 {
 		return nil
 	}
-	return b.dispatch("rmsnorm", wgRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
+	return b.dispatch("rmsnorm", specRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
 		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps))
 }
 
@@ -107,7 +116,7 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	return b.dispatch("add", wgElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
+	return b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
 }
 
 func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
@@ -130,7 +139,7 @@ func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	return b.dispatch("swiglu", wgElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, g.h, u.h}, 1<<0, uint32(n))
+	return b.dispatch("swiglu", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, g.h, u.h}, 1<<0, uint32(n))
 }
 
 func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.Buffer) error {
@@ -153,7 +162,7 @@ func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.B
 		return err
 	}
 	n := rows * heads * headDim / 2
-	return b.dispatch("rope", wgElem, ceilDiv(n, wgElem), []C.VkBuffer{xb.h, f.h}, 1<<0,
+	return b.dispatch("rope", specElem, ceilDiv(n, wgElem), []C.VkBuffer{xb.h, f.h}, 1<<0,
 		uint32(rows), uint32(heads), uint32(headDim), uint32(pos0))
 }
 
@@ -201,7 +210,7 @@ func (b *Backend) Attention(out, q, k, v, kCache, vCache rt.Buffer, rows, pos0, 
 	b.copyBuf(kb.h, kc.h, 0, uint64(pos0*kvd)*4, size)
 	b.copyBuf(vb.h, vc.h, 0, uint64(pos0*kvd)*4, size)
 	scale := float32(1 / math.Sqrt(float64(headDim)))
-	return b.dispatch("attention", wgHead, uint64(rows*heads), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
+	return b.dispatch("attention", specHead, uint64(rows*heads), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
 		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale))
 }
 
@@ -239,7 +248,7 @@ func (b *Backend) Conv1D(dst, x, state rt.Buffer, w, bias rt.Weight, rows, ch in
 	if rows == 0 {
 		return nil
 	}
-	return b.dispatch("conv1d", wgHead, ceilDiv(ch, wgHead), []C.VkBuffer{d.h, xb.h, st.h, wt.h, bt.h}, 1<<0|1<<2,
+	return b.dispatch("conv1d", specHead, ceilDiv(ch, wgHead), []C.VkBuffer{d.h, xb.h, st.h, wt.h, bt.h}, 1<<0|1<<2,
 		uint32(rows), uint32(ch), uint32(wt.dt), wt.so, uint32(bt.dt), bt.so)
 }
 
@@ -289,7 +298,7 @@ func (b *Backend) SSMScan(y, xbc, dt, state rt.Buffer, aNeg, dtBias, dSkip rt.We
 	if rows == 0 {
 		return nil
 	}
-	return b.dispatch("ssmscan", wgHead, uint64(heads*headDim), []C.VkBuffer{yb.h, xb.h, db.h, sb.h, a.h, dtb.h, ds.h}, 1<<0|1<<3,
+	return b.dispatch("ssmscan", specHead, uint64(heads*headDim), []C.VkBuffer{yb.h, xb.h, db.h, sb.h, a.h, dtb.h, ds.h}, 1<<0|1<<3,
 		uint32(rows), uint32(heads), uint32(kvHeads), uint32(headDim),
 		uint32(a.dt), a.so, uint32(dtb.dt), dtb.so, uint32(ds.dt), ds.so)
 }
@@ -322,7 +331,7 @@ func (b *Backend) GatedRMSNorm(dst, y, z rt.Buffer, w rt.Weight, rows, heads, he
 	if headDim == 0 {
 		return nil
 	}
-	return b.dispatch("gatednorm", wgHead, uint64(rows*heads), []C.VkBuffer{d.h, yb.h, zb.h, wt.h}, 1<<0,
+	return b.dispatch("gatednorm", specHead, uint64(rows*heads), []C.VkBuffer{d.h, yb.h, zb.h, wt.h}, 1<<0,
 		uint32(rows), uint32(heads), uint32(headDim), uint32(wt.dt), wt.so, fbits(eps))
 }
 
@@ -348,7 +357,7 @@ func (b *Backend) Argmax(dst, x rt.Buffer, rows, n int) error {
 	if n == 0 {
 		return fmt.Errorf("vulkan: Argmax over 0 values")
 	}
-	return b.dispatch("argmax", wgRow, uint64(rows), []C.VkBuffer{d.h, xb.h}, 1<<0, uint32(rows), uint32(n))
+	return b.dispatch("argmax", specRow, uint64(rows), []C.VkBuffer{d.h, xb.h}, 1<<0, uint32(rows), uint32(n))
 }
 
 func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) error {
