@@ -233,11 +233,26 @@ func openBackend(o Options, stderr io.Writer) (runtime.Backend, error) {
 		}
 		return b, nil
 	case "auto", "":
-		b, err := vulkan.New(vulkan.Options{Device: o.Device})
-		if err == nil {
-			return b, nil
+		// A Vulkan device that is itself the CPU (lavapipe) is slower than the
+		// native CPU backend, so auto takes Vulkan only for a real GPU.
+		devs, err := vulkan.ListDevices()
+		gpu := false
+		for _, d := range devs {
+			if d.Type != "CPU" && (o.Device < 0 || d.Index == o.Device) {
+				gpu = true
+			}
 		}
-		fmt.Fprintf(stderr, "mmbrun: no usable Vulkan device (%v); running on the CPU\n", err)
+		if err == nil && gpu {
+			b, err := vulkan.New(vulkan.Options{Device: o.Device})
+			if err == nil {
+				return b, nil
+			}
+			fmt.Fprintf(stderr, "mmbrun: Vulkan device unusable (%v); running on the CPU\n", err)
+		} else if err != nil {
+			fmt.Fprintf(stderr, "mmbrun: no Vulkan (%v); running on the CPU\n", err)
+		} else {
+			fmt.Fprintln(stderr, "mmbrun: no Vulkan GPU (only a CPU implementation); running on the CPU backend")
+		}
 		return cpu.New(cpu.Options{Threads: o.Threads}), nil
 	}
 	return nil, fmt.Errorf("--backend %q: want auto, cpu or vulkan", o.Backend)
