@@ -449,7 +449,11 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 	hashes := make(chan []format.Source, 1)
 	hctx, cancelHash := context.WithCancel(ctx)
 	defer cancelHash()
-	go func() { hashes <- hashSources(hctx, in.dir, in.sources) }()
+	mapped := map[string][]byte{}
+	for _, f := range in.ckpt.Files {
+		mapped[f.Name()] = f.Mapped()
+	}
+	go func() { hashes <- hashSources(hctx, in.dir, in.sources, mapped) }()
 
 	srcKinds := append([]format.LayerKind(nil), in.cfg.LayerKinds...)
 	cfg := *in.cfg
@@ -596,6 +600,9 @@ func writeTensors(ctx context.Context, w *format.Writer, ts []outTensor, prog *p
 			encode(buf, format.F32, t.small)
 			err = w.AddTensorBytes(t.name, t.dt, t.shape, buf)
 		default:
+			for _, s := range t.srcs {
+				s.f.Prefetch(s.t)
+			}
 			r := newTensorReader(t.dt, t.segs, ctx.Err)
 			err = w.AddTensor(t.name, t.dt, t.shape, r)
 			for _, s := range t.srcs {
@@ -610,13 +617,24 @@ func writeTensors(ctx context.Context, w *format.Writer, ts []outTensor, prog *p
 	return nil
 }
 
-func hashSources(ctx context.Context, dir string, paths []string) []format.Source {
+// hashSources hashes every source file, reading mapped shards from their
+// mapping (the conversion maps those pages anyway) and others with read(2).
+func hashSources(ctx context.Context, dir string, paths []string, mapped map[string][]byte) []format.Source {
 	var out []format.Source
 	buf := make([]byte, 1<<20)
 	for _, p := range paths {
 		s := format.Source{Name: p}
 		if rel, err := filepath.Rel(dir, p); err == nil {
 			s.Name = rel
+		}
+		if m := mapped[p]; m != nil {
+			h := sha256.New()
+			for off := 0; off < len(m) && ctx.Err() == nil; off += 1 << 20 {
+				h.Write(m[off:min(off+1<<20, len(m))])
+			}
+			s.Size, s.SHA256 = int64(len(m)), hex.EncodeToString(h.Sum(nil))
+			out = append(out, s)
+			continue
 		}
 		f, err := os.Open(p)
 		if err != nil {

@@ -172,6 +172,12 @@ func (r *tensorReader) Read(p []byte) (int, error) {
 		}
 	}
 	s := &r.segs[r.cur]
+	if s.src != nil && s.srcDT == format.BF16 && r.out == format.F16 && len(p) >= 2 {
+		k := min(int64(len(p)/2), s.n-r.pos)
+		bf16ToF16(p[:2*k], s.src[2*r.pos:2*(r.pos+k)])
+		r.pos += k
+		return int(2 * k), nil
+	}
 	if s.src != nil && s.srcDT == r.out {
 		es := int64(elemSize(r.out))
 		n := copy(p, s.src[r.pos*es:s.n*es])
@@ -225,4 +231,22 @@ func (r *tensorReader) fill(units int64) {
 		decode(d, s.srcDT, s.src[r.pos*es:(r.pos+k)*es])
 	}
 	r.pos += k
+}
+
+// bf16ToF16 converts bf16 to f16 with round-to-nearest-even. bf16 has 7
+// mantissa bits and f16 10, so every bf16 whose exponent is in f16's normal
+// range converts exactly by moving bits; the rest (zero, subnormal results,
+// overflow, Inf, NaN) go through the general path.
+func bf16ToF16(dst, src []byte) {
+	n := len(src) / 2
+	src, dst = src[:2*n], dst[:2*n] // one bounds check for the loop
+	for i := 0; i < len(src); i += 2 {
+		h := uint16(src[i]) | uint16(src[i+1])<<8
+		e := (h >> 7) & 0xff
+		o := h&0x8000 | (e-112)<<10 | (h&0x7f)<<3
+		if e-113 > 142-113 { // outside f16's normal range (unsigned wrap covers e < 113)
+			o = format.F32ToF16(format.BF16ToF32(h))
+		}
+		dst[i], dst[i+1] = byte(o), byte(o>>8)
+	}
 }

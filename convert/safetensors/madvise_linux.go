@@ -19,3 +19,9 @@ func dontNeed(m []byte, begin, end int64) {
 		_ = unix.Madvise(m[b:e], unix.MADV_DONTNEED)
 	}
 }
+
+// populate maps m[begin:end] in one call (MADV_POPULATE_READ, Linux 5.14+)
+// instead of one page fault per page; older kernels ignore it and fault.
+func populate(m []byte, begin, end int64) {
+	_ = unix.Madvise(m[begin:end], unix.MADV_POPULATE_READ)
+}

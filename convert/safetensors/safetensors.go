@@ -205,6 +205,18 @@ func (f *File) Data(t *TensorInfo) ([]byte, error) {
 	return b, nil
 }
 
+// Prefetch asks the kernel to map a tensor's pages ahead of reading them
+// through Data, which saves a page fault per page.
+func (f *File) Prefetch(t *TensorInfo) {
+	if f.mapped != nil && t.Begin >= 0 && t.End <= int64(len(f.mapped)) && t.End > t.Begin {
+		populate(f.mapped, t.Begin&^int64(os.Getpagesize()-1), t.End)
+	}
+}
+
+// Mapped is the whole mapped file (nil for NewFile readers): callers that
+// hash or copy whole files read it without a second pass through read(2).
+func (f *File) Mapped() []byte { return f.mapped }
+
 // Release tells the kernel that a tensor's mapped pages are no longer
 // needed, so that a pass over a large checkpoint keeps its resident set near
 // one tensor rather than the whole file. The data can still be read again.
