@@ -5,7 +5,7 @@ BIN := bin
 MODEL := testdata/models/gocoder-4m
 DEMO_PROMPT := package main\n\nimport (\n\t"fmt"\n
 
-.PHONY: all build demo test test-short bench shaders shaders-check clean fuzz
+.PHONY: all build demo test clean
 
 all: build
 
@@ -28,10 +28,8 @@ test:
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
 
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./format/... ./convert/... ./runtime/...
-
 -include shaders/shaders.mk
+-include bench/bench.mk
 
 clean:
 	rm -rf $(BIN) out
