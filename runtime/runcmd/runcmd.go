@@ -64,8 +64,13 @@ func Run(o Options, stdout, stderr io.Writer) (err error) {
 			return err
 		}
 	}
+	if rev.Config == nil {
+		return fmt.Errorf("%s: revision %d has no model config", o.Model, rev.Number)
+	}
+	// A file without a tokenizer (e.g. random-weight benchmark models) still
+	// runs from --prompt-ids and prints --ids.
 	tok, err := loadTokenizer(f, rev)
-	if err != nil {
+	if err != nil && (o.PromptIDs == "" || !o.PrintIDs || !errors.Is(err, errNoTokenizer)) {
 		return err
 	}
 	var ids []int
@@ -118,7 +123,10 @@ func Run(o Options, stdout, stderr io.Writer) (err error) {
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	gen := generate.Options{MaxNew: o.MaxNew, Sampling: o.Sampling, StopIDs: tok.EOS(), StopStrings: o.Stop}
+	gen := generate.Options{MaxNew: o.MaxNew, Sampling: o.Sampling, StopIDs: rev.Config.EOSTokenIDs, StopStrings: o.Stop}
+	if tok != nil {
+		gen.StopIDs = append(append([]int(nil), gen.StopIDs...), tok.EOS()...)
+	}
 	if !o.PrintIDs {
 		gen.Detok = tok.NewStreamDecoder()
 		gen.Out = flushWriter{out}
@@ -158,10 +166,12 @@ func (f flushWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+var errNoTokenizer = errors.New("no tokenizer.json in the file")
+
 func loadTokenizer(f *format.File, rev *format.Revision) (*tokenizer.Tokenizer, error) {
 	ti, ok := rev.Tensor(format.TokenizerJSONTensor)
 	if !ok {
-		return nil, fmt.Errorf("%s: revision %d carries no tokenizer.json", f.Name(), rev.Number)
+		return nil, fmt.Errorf("%s: revision %d: %w (run with --prompt-ids and --ids)", f.Name(), rev.Number, errNoTokenizer)
 	}
 	tj, err := f.Data(ti)
 	if err != nil {
