@@ -1,0 +1,43 @@
+package cpu
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/mmbformat/mmb/format"
+)
+
+// Single-thread streaming from memory: each kernel over a 512 MiB weight
+// buffer, against a plain streaming read of the same buffer.
+func BenchmarkStream(b *testing.B) {
+	const size = 512 << 20
+	raw := make([]uint64, size/8)
+	for i := range raw {
+		raw[i] = uint64(i) * 0x9e3779b97f4a7c15 & 0x3c003c003c003c00 // finite f16/bf16 patterns
+	}
+	bytes := unsafe.Slice((*byte)(unsafe.Pointer(&raw[0])), size)
+	x := make([]float32, 768)
+	b.Run("read", func(b *testing.B) {
+		b.SetBytes(size)
+		for i := 0; i < b.N; i++ {
+			SumUint64(raw)
+		}
+	})
+	for _, dt := range []format.DType{format.F32, format.F16, format.Q8_0} {
+		b.Run(dt.String(), func(b *testing.B) {
+			rb, _ := dt.NBytes([]int64{1, 768})
+			rows := size / int(rb)
+			w, err := New(Options{Threads: 1}).Upload("w", dt, rows, 768, bytes[:rows*int(rb)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			ww := w.(*Weight)
+			b.SetBytes(int64(rows) * rb)
+			for i := 0; i < b.N; i++ {
+				for r := 0; r < rows; r++ {
+					ww.dot(r, x)
+				}
+			}
+		})
+	}
+}
