@@ -137,16 +137,19 @@ func BenchmarkConvert(b *testing.B) {
 			total := synthCheckpoint(b, dir, *benchHidden, c.src)
 			out := b.TempDir()
 			var conv, cp time.Duration
+			var peak int64
 			b.SetBytes(total)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
 				copyFiles(b, dir, filepath.Join(out, "copy"))
+				resetPeakRSS()
 				t1 := time.Now()
 				if _, err := Convert(context.Background(), Options{Input: dir, Output: filepath.Join(out, "x.mmb"), KeepAttention: Keep(c.keep), DType: c.dst}); err != nil {
 					b.Fatal(err)
 				}
 				t2 := time.Now()
+				peak = max(peak, peakRSS())
 				cp += t1.Sub(t0)
 				conv += t2.Sub(t1)
 			}
@@ -154,6 +157,13 @@ func BenchmarkConvert(b *testing.B) {
 			b.ReportMetric(gb/conv.Seconds(), "convGB/s")
 			b.ReportMetric(gb/cp.Seconds(), "copyGB/s")
 			b.ReportMetric(cp.Seconds()/conv.Seconds(), "ratio")
+			if peak > 0 {
+				// Peak resident set during Convert against the largest
+				// tensor (the embedding, 16·hidden² elements).
+				largest, _ := c.src.NBytes([]int64{int64(16 * *benchHidden), int64(*benchHidden)})
+				b.ReportMetric(float64(peak)/1e6, "peakRSS-MB")
+				b.ReportMetric(float64(largest)/1e6, "largest-MB")
+			}
 		})
 	}
 }

@@ -449,11 +449,11 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 	hashes := make(chan []format.Source, 1)
 	hctx, cancelHash := context.WithCancel(ctx)
 	defer cancelHash()
-	mapped := map[string][]byte{}
+	shards := map[string]*safetensors.File{}
 	for _, f := range in.ckpt.Files {
-		mapped[f.Name()] = f.Mapped()
+		shards[f.Name()] = f
 	}
-	go func() { hashes <- hashSources(hctx, in.dir, in.sources, mapped) }()
+	go func() { hashes <- hashSources(hctx, in.dir, in.sources, shards) }()
 
 	srcKinds := append([]format.LayerKind(nil), in.cfg.LayerKinds...)
 	cfg := *in.cfg
@@ -617,9 +617,9 @@ func writeTensors(ctx context.Context, w *format.Writer, ts []outTensor, prog *p
 	return nil
 }
 
-// hashSources hashes every source file, reading mapped shards from their
-// mapping (the conversion maps those pages anyway) and others with read(2).
-func hashSources(ctx context.Context, dir string, paths []string, mapped map[string][]byte) []format.Source {
+// hashSources hashes every source file, shards from their mapping (which
+// the conversion reads anyway), others with read(2).
+func hashSources(ctx context.Context, dir string, paths []string, shards map[string]*safetensors.File) []format.Source {
 	var out []format.Source
 	buf := make([]byte, 1<<20)
 	for _, p := range paths {
@@ -627,12 +627,13 @@ func hashSources(ctx context.Context, dir string, paths []string, mapped map[str
 		if rel, err := filepath.Rel(dir, p); err == nil {
 			s.Name = rel
 		}
-		if m := mapped[p]; m != nil {
+		if sf := shards[p]; sf != nil {
 			h := sha256.New()
-			for off := 0; off < len(m) && ctx.Err() == nil; off += 1 << 20 {
-				h.Write(m[off:min(off+1<<20, len(m))])
+			n, err := sf.WriteTo(ctxWriter{ctx, h})
+			s.Size, s.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+			if err != nil {
+				s.SHA256 = "error: " + err.Error()
 			}
-			s.Size, s.SHA256 = int64(len(m)), hex.EncodeToString(h.Sum(nil))
 			out = append(out, s)
 			continue
 		}
@@ -752,4 +753,17 @@ func chatTemplate(raw json.RawMessage) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ctxWriter stops a long write when ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

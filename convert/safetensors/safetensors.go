@@ -213,9 +213,27 @@ func (f *File) Prefetch(t *TensorInfo) {
 	}
 }
 
-// Mapped is the whole mapped file (nil for NewFile readers): callers that
-// hash or copy whole files read it without a second pass through read(2).
-func (f *File) Mapped() []byte { return f.mapped }
+// WriteTo writes the whole file to w (to hash it, say): from the mapping
+// for Open, dropping each chunk's pages from the resident set behind it so
+// that a pass over a large file does not grow the process; through ReadAt
+// otherwise.
+func (f *File) WriteTo(w io.Writer) (int64, error) {
+	const chunk = 4 << 20
+	var n int64
+	if f.mapped == nil {
+		return io.Copy(w, io.NewSectionReader(f.ra, 0, f.size))
+	}
+	for off := int64(0); off < int64(len(f.mapped)); off += chunk {
+		end := min(off+chunk, int64(len(f.mapped)))
+		k, err := w.Write(f.mapped[off:end])
+		n += int64(k)
+		dontNeed(f.mapped, off, end)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
 
 // Release tells the kernel that a tensor's mapped pages are no longer
 // needed, so that a pass over a large checkpoint keeps its resident set near
