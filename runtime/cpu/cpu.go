@@ -32,7 +32,8 @@ type Options struct {
 	Chunk int
 }
 
-// Backend implements runtime.Backend on the host.
+// Backend implements runtime.Backend on the host. Like every Backend it is
+// used by one goroutine at a time (the model's sessions run in turn).
 type Backend struct {
 	pool      *pool
 	chunkRows int

@@ -25,6 +25,12 @@ func dotF32Go(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+func dot4F32Go(x, w []float32, stride int, out *[4]float32) {
+	for i := range out {
+		out[i] = dotF32Go(x, w[i*stride:i*stride+len(x)])
+	}
+}
+
 func f16(h uint16) float32 { return format.F16ToF32(h) }
 
 func dotF16Go(w []uint16, x []float32) float32 {

@@ -51,6 +51,9 @@ func dotQ8AVX2(q *byte, x *float32, nblocks int) float32
 func dotQ8AVX512(q *byte, x *float32, nblocks int) float32
 
 //go:noescape
+func dot4F32AVX2(x, w *float32, stride, n int, out *[4]float32)
+
+//go:noescape
 func sumU64AVX2(p *uint64, n int) uint64
 
 func dotF32(a, b []float32) float32 {
@@ -64,6 +67,22 @@ func dotF32(a, b []float32) float32 {
 		s += dotF32Go(a[n:], b[n:])
 	}
 	return s
+}
+
+// dot4F32 sets out[i] = x · w[i·stride : i·stride+len(x)] for i < 4.
+func dot4F32(x, w []float32, stride int, out *[4]float32) {
+	n := len(x) &^ 7
+	_ = w[3*stride+len(x)-1]
+	if !useAVX2 || n == 0 {
+		dot4F32Go(x, w, stride, out)
+		return
+	}
+	dot4F32AVX2(&x[0], &w[0], stride*4, n, out)
+	if n < len(x) {
+		for i := range out {
+			out[i] += dotF32Go(x[n:], w[i*stride+n:i*stride+len(x)])
+		}
+	}
 }
 
 func dotF16(w []uint16, x []float32) float32 {

@@ -63,3 +63,32 @@ func TestKernelsAgree(t *testing.T) {
 		t.Errorf("SumUint64 = %d, want %d", got, want)
 	}
 }
+
+func TestDot4(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const u = 1.0 / (1 << 24)
+	for _, n := range []int{1, 8, 15, 16, 17, 40, 768, 1001} {
+		stride := n + 3
+		x := make([]float32, n)
+		w := make([]float32, 3*stride+n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for i := range w {
+			w[i] = float32(r.NormFloat64())
+		}
+		var out [4]float32
+		dot4F32(x, w, stride, &out)
+		for i := range out {
+			var want, abs float64
+			for k := 0; k < n; k++ {
+				p := float64(x[k]) * float64(w[i*stride+k])
+				want += p
+				abs += math.Abs(p)
+			}
+			if d := math.Abs(float64(out[i]) - want); d > float64(n+4)*u*abs {
+				t.Errorf("n %d row %d: %v, want %v", n, i, out[i], want)
+			}
+		}
+	}
+}

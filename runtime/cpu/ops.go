@@ -60,17 +60,29 @@ func (j *matmulJob) run(wk, lo, hi int) {
 		return
 	}
 	sc := j.b.workerScratch(wk, mmBlock*c)
+	var four [4]float32
 	for o0 := lo; o0 < hi; o0 += mmBlock {
 		o1 := min(o0+mmBlock, hi)
-		var rows [mmBlock][]float32
-		for o := o0; o < o1; o++ {
-			rows[o-o0] = w.row(sc[(o-o0)*c:(o-o0+1)*c], o)
+		// The block's rows as float32 with a fixed stride: F32 rows are the
+		// stored ones, others are converted once into scratch.
+		blk := sc
+		if w.f32 != nil {
+			blk = w.f32[o0*c : o1*c]
+		} else {
+			for o := o0; o < o1; o++ {
+				w.row(sc[(o-o0)*c:(o-o0+1)*c], o)
+			}
 		}
 		for r := 0; r < j.rows; r++ {
 			x := j.x[r*c : (r+1)*c]
 			out := j.dst[r*j.outCols:]
-			for o := o0; o < o1; o++ {
-				out[o] = dotF32(rows[o-o0], x)
+			o := o0
+			for ; o+4 <= o1; o += 4 {
+				dot4F32(x, blk[(o-o0)*c:], c, &four)
+				out[o], out[o+1], out[o+2], out[o+3] = four[0], four[1], four[2], four[3]
+			}
+			for ; o < o1; o++ {
+				out[o] = dotF32(blk[(o-o0)*c:(o-o0+1)*c], x)
 			}
 		}
 	}

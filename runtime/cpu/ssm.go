@@ -71,9 +71,8 @@ func (j *scanJob) sequentialHead(h int) {
 func (j *scanJob) chunkedHead(wk, h int) {
 	p, n, g, Q := j.p, j.p, h/j.group, j.chunk
 	S := j.state[h*p*n : (h+1)*p*n]
-	// scratch: d[Q], lam (as float32 pairs unused) → we keep Λ in a local
-	// float64 array sized by Q on the worker's scratch: Q d values, Q·Q
-	// weights, p·n for the chunk state.
+	// Worker scratch: d_s (Q), the weights (Q·Q), the chunk state (p·n), a
+	// row of d·x (p). Λ lives on the stack in float64.
 	sc := j.b.workerScratch(wk, Q+Q*Q+p*n+p)
 	ds, wts, sl, tmp := sc[:Q], sc[Q:Q+Q*Q], sc[Q+Q*Q:Q+Q*Q+p*n], sc[Q+Q*Q+p*n:]
 	var lam [maxChunk]float64
