@@ -233,11 +233,18 @@ func writeLogits(path string, rows, vocab int, data []float32) error {
 }
 
 func openBackend(o Options, stderr io.Writer) (runtime.Backend, error) {
-	switch o.Backend {
+	return OpenBackend("mmbrun", o.Backend, o.Device, o.Threads, stderr)
+}
+
+// OpenBackend opens the backend called name (auto, cpu or vulkan) as mmbrun's
+// --backend, --device and --threads do; prog prefixes the notes written to
+// stderr when auto falls back to the CPU.
+func OpenBackend(prog, name string, device, threads int, stderr io.Writer) (runtime.Backend, error) {
+	switch name {
 	case "cpu":
-		return cpu.New(cpu.Options{Threads: o.Threads}), nil
+		return cpu.New(cpu.Options{Threads: threads}), nil
 	case "vulkan":
-		b, err := vulkan.New(vulkan.Options{Device: o.Device})
+		b, err := vulkan.New(vulkan.Options{Device: device})
 		if err != nil {
 			return nil, fmt.Errorf("vulkan backend: %w", err)
 		}
@@ -248,24 +255,24 @@ func openBackend(o Options, stderr io.Writer) (runtime.Backend, error) {
 		devs, err := vulkan.ListDevices()
 		gpu := false
 		for _, d := range devs {
-			if d.Type != "CPU" && (o.Device < 0 || d.Index == o.Device) {
+			if d.Type != "CPU" && (device < 0 || d.Index == device) {
 				gpu = true
 			}
 		}
 		if err == nil && gpu {
-			b, err := vulkan.New(vulkan.Options{Device: o.Device})
+			b, err := vulkan.New(vulkan.Options{Device: device})
 			if err == nil {
 				return b, nil
 			}
-			fmt.Fprintf(stderr, "mmbrun: Vulkan device unusable (%v); running on the CPU\n", err)
+			fmt.Fprintf(stderr, "%s: Vulkan device unusable (%v); running on the CPU\n", prog, err)
 		} else if err != nil {
-			fmt.Fprintf(stderr, "mmbrun: no Vulkan (%v); running on the CPU\n", err)
+			fmt.Fprintf(stderr, "%s: no Vulkan (%v); running on the CPU\n", prog, err)
 		} else {
-			fmt.Fprintln(stderr, "mmbrun: no Vulkan GPU (only a CPU implementation); running on the CPU backend")
+			fmt.Fprintf(stderr, "%s: no Vulkan GPU (only a CPU implementation); running on the CPU backend\n", prog)
 		}
-		return cpu.New(cpu.Options{Threads: o.Threads}), nil
+		return cpu.New(cpu.Options{Threads: threads}), nil
 	}
-	return nil, fmt.Errorf("--backend %q: want auto, cpu or vulkan", o.Backend)
+	return nil, fmt.Errorf("--backend %q: want auto, cpu or vulkan", name)
 }
 
 func listDevices(w io.Writer) error {
