@@ -41,8 +41,8 @@ type Backend struct {
 	subgroup bool
 	rpw      uint32      // matvec output rows per workgroup with subgroups
 	specMV   [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
-	maxRange uint64   // maxStorageBufferRange
-	maxGroup uint32   // maxComputeWorkGroupCount[0]
+	maxRange uint64      // maxStorageBufferRange
+	maxGroup uint32      // maxComputeWorkGroupCount[0]
 
 	pipes map[string]C.VkPipeline
 	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
