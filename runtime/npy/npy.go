@@ -287,39 +287,68 @@ func ReadFile(path string) (*Array, error) {
 	return a, nil
 }
 
-// maxEntry bounds one uncompressed .npz member (4 GiB).
-const maxEntry = 1 << 32
+// maxEntry bounds one uncompressed .npz member (1 GiB) so that a small
+// archive cannot make the reader allocate without limit.
+const maxEntry = 1 << 30
 
 // ReadNPZ reads every array of a .npz archive, keyed by name without ".npy".
 func ReadNPZ(path string) (map[string]*Array, error) {
-	z, err := zip.OpenReader(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open npz: %w", err)
 	}
-	defer z.Close()
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open npz: %w", err)
+	}
+	return parseNPZ(path, f, st.Size())
+}
+
+// ParseNPZ reads a .npz archive of size bytes from r.
+func ParseNPZ(r io.ReaderAt, size int64) (map[string]*Array, error) {
+	return parseNPZ("", r, size)
+}
+
+func parseNPZ(name string, r io.ReaderAt, size int64) (map[string]*Array, error) {
+	prefix := "npz: "
+	if name != "" {
+		prefix = name + ": npz: "
+	}
+	z, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s%w", prefix, err)
+	}
 	out := map[string]*Array{}
 	for _, f := range z.File {
 		if f.UncompressedSize64 > maxEntry {
-			return nil, fmt.Errorf("%s: npz member %s: %d bytes is too large", path, f.Name, f.UncompressedSize64)
+			return nil, fmt.Errorf("%smember %q: %d bytes is too large", prefix, f.Name, f.UncompressedSize64)
+		}
+		key := strings.TrimSuffix(f.Name, ".npy")
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("%smember %q appears twice", prefix, f.Name)
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("%s: npz member %s: %w", path, f.Name, err)
+			return nil, fmt.Errorf("%smember %q: %w", prefix, f.Name, err)
 		}
 		b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s: npz member %s: %w", path, f.Name, err)
+			return nil, fmt.Errorf("%smember %q: %w", prefix, f.Name, err)
 		}
 		a, err := Parse(b)
 		if err != nil {
 			var fe *FormatError
 			if errors.As(err, &fe) {
-				fe.File = path + ":" + f.Name
+				fe.File = strings.TrimSuffix(name+":"+f.Name, ":")
+				if name == "" {
+					fe.File = f.Name
+				}
 			}
 			return nil, err
 		}
-		out[strings.TrimSuffix(f.Name, ".npy")] = a
+		out[key] = a
 	}
 	return out, nil
 }

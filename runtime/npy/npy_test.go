@@ -1,6 +1,7 @@
 package npy
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"math"
@@ -140,6 +141,30 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := a.Float32(); err != nil && a.Descr != "|b1" {
 			t.Fatalf("Float32: %v", err)
+		}
+	})
+}
+
+func FuzzParseNPZ(f *testing.F) {
+	var arr bytes.Buffer
+	WriteFloat32(&arr, []int{2}, []float32{1, 2})
+	for _, method := range []uint16{zip.Store, zip.Deflate} {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: "a.npy", Method: method})
+		w.Write(arr.Bytes())
+		zw.Close()
+		f.Add(b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseNPZ(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		for k, a := range m {
+			if a.Len()*itemSize[a.Descr] != len(a.Data) {
+				t.Fatalf("member %s: %s %v with %d bytes", k, a.Descr, a.Shape, len(a.Data))
+			}
 		}
 	})
 }
