@@ -138,6 +138,28 @@ func openInput(path string) (*input, error) {
 		return nil, err
 	}
 	in.srcDT = sourceDType(cb)
+	if gb, ok := in.files["generation_config.json"]; ok {
+		// generate() stops on generation_config's eos ids, which for chat
+		// models (Llama 3 Instruct) list more ids than config.json.
+		var g struct {
+			EOS json.RawMessage `json:"eos_token_id"`
+		}
+		if err := json.Unmarshal(gb, &g); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(in.dir, "generation_config.json"), err)
+		}
+		ids, err := parseIDs(g.EOS)
+		if err != nil {
+			return nil, fmt.Errorf("%s: eos_token_id: %w", filepath.Join(in.dir, "generation_config.json"), err)
+		}
+		for _, id := range ids {
+			if id < 0 || id >= in.cfg.VocabSize {
+				return nil, fmt.Errorf("%s: eos_token_id: %d outside the vocabulary of %d", filepath.Join(in.dir, "generation_config.json"), id, in.cfg.VocabSize)
+			}
+		}
+		if len(ids) > 0 {
+			in.cfg.EOSTokenIDs = ids
+		}
+	}
 	if mb, ok := in.files["mamba_config.json"]; ok {
 		in.hybrid = true
 		if err := parseMambaConfig(mb, filepath.Join(in.dir, "mamba_config.json"), in.cfg); err != nil {
@@ -446,14 +468,23 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 	// Hash the source files on another goroutine while converting: the
 	// provenance needs a full read of every shard, and doing it alongside the
 	// conversion keeps the wall time near one pass.
-	hashes := make(chan []format.Source, 1)
+	// The goroutine reads the mapped shards: it must be finished before the
+	// deferred Close unmaps them, on every return path.
 	hctx, cancelHash := context.WithCancel(ctx)
-	defer cancelHash()
+	var srcs []format.Source
+	hashed := make(chan struct{})
 	shards := map[string]*safetensors.File{}
 	for _, f := range in.ckpt.Files {
 		shards[f.Name()] = f
 	}
-	go func() { hashes <- hashSources(hctx, in.dir, in.sources, shards) }()
+	go func() {
+		defer close(hashed)
+		srcs = hashSources(hctx, in.dir, in.sources, shards)
+	}()
+	defer func() {
+		cancelHash()
+		<-hashed
+	}()
 
 	srcKinds := append([]format.LayerKind(nil), in.cfg.LayerKinds...)
 	cfg := *in.cfg
@@ -528,7 +559,7 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	prog.done()
-	srcs := <-hashes
+	<-hashed
 	if err := ctx.Err(); err != nil {
 		w.Abort()
 		return nil, err

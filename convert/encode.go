@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/mmbformat/mmb/format"
 )
@@ -34,6 +35,18 @@ func elemSize(d format.DType) int {
 	return 0
 }
 
+var f16Tab = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = format.F16ToF32(uint16(i))
+	}
+	return &t
+})
+
+// f16Table maps every f16 bit pattern to its float32 value (256 kB, built
+// once): a lookup is several times faster than the branchy conversion.
+func f16Table() *[1 << 16]float32 { return f16Tab() }
+
 // decode widens n elements of src (dtype dt) into dst. Widening F16 and BF16
 // is exact.
 func decode(dst []float32, dt format.DType, src []byte) {
@@ -43,8 +56,10 @@ func decode(dst []float32, dt format.DType, src []byte) {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}
 	case format.F16:
+		tab := f16Table()
+		src = src[:2*len(dst)]
 		for i := range dst {
-			dst[i] = format.F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+			dst[i] = tab[uint16(src[2*i])|uint16(src[2*i+1])<<8]
 		}
 	case format.BF16:
 		for i := range dst {
@@ -93,27 +108,30 @@ func encode(dst []byte, dt format.DType, src []float32) int {
 // (math.Round, as ggml's roundf); results are clamped to ±127 because the
 // f16 rounding of the scale can make |x/s| exceed 127 slightly. NaN maps to 0.
 func quantQ8(dst []byte, x []float32) {
+	x, dst = x[:format.Q8Block], dst[:format.Q8BlockBytes]
 	var amax float32
 	for _, v := range x {
-		if a := float32(math.Abs(float64(v))); a > amax {
+		if a := math.Float32frombits(math.Float32bits(v) &^ (1 << 31)); a > amax { // NaN compares false
 			amax = a
 		}
 	}
 	h := format.F32ToF16(amax / 127)
 	binary.LittleEndian.PutUint16(dst, h)
-	s := format.F16ToF32(h)
+	s := float64(format.F16ToF32(h))
+	if s == 0 || math.IsInf(s, 0) {
+		clear(dst[2:])
+		return
+	}
 	for i, v := range x {
-		var q float64
-		if s != 0 && !math.IsInf(float64(s), 0) {
-			q = math.Round(float64(v) / float64(s))
-		}
+		f := float64(v) / s
+		var q int32
 		switch {
-		case q > 127:
+		case f >= 127:
 			q = 127
-		case q < -127:
+		case f <= -127:
 			q = -127
-		case q != q:
-			q = 0
+		case f == f:
+			q = int32(math.Round(f)) // half away from zero; branch-light, unlike a test on the fraction
 		}
 		dst[2+i] = byte(int8(q))
 	}

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/binary"
+	"math"
 	"testing"
 
 	"github.com/mmbformat/mmb/format"
@@ -35,5 +36,37 @@ func BenchmarkBF16ToF16(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	for i := 0; i < b.N; i++ {
 		bf16ToF16(dst, src)
+	}
+}
+
+// TestQuantQ8Rounding compares the fast rounding with math.Round (half away
+// from zero) over many random blocks, including values at exact halves.
+func TestQuantQ8Rounding(t *testing.T) {
+	var b [34]byte
+	x := make([]float32, 32)
+	for k := 0; k < 20000; k++ {
+		for i := range x {
+			x[i] = float32(int32(uint32(k*7919+i*104729)%2001)-1000) / 8 // many exact halves of the step
+		}
+		quantQ8(b[:], x)
+		s := float64(format.F16ToF32(binary.LittleEndian.Uint16(b[:])))
+		for i, v := range x {
+			want := math.Max(-127, math.Min(127, math.Round(float64(v)/s)))
+			if got := int8(b[2+i]); float64(got) != want {
+				t.Fatalf("block %d: %g/%g → %d, want %g", k, v, s, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkQuantQ8(b *testing.B) {
+	x := make([]float32, 1<<15)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i))) * 0.02
+	}
+	dst := make([]byte, len(x)/32*34)
+	b.SetBytes(int64(2 * len(x))) // as f16 input
+	for i := 0; i < b.N; i++ {
+		encode(dst, format.Q8_0, x)
 	}
 }

@@ -269,3 +269,26 @@ func FuzzHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIndex: ParseIndex never panics, and what it accepts names only plain
+// file names.
+func FuzzIndex(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join(fixtures, "llama-tiny-bf16-tied-sharded", IndexName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"weight_map":{"a":"../x","b":"y"}}`))
+	f.Add([]byte(`{"metadata":null,"weight_map":{"a":"s","a":"s"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ix, err := ParseIndex(b)
+		if err != nil {
+			return
+		}
+		for name, s := range ix.WeightMap {
+			if s == "" || s != filepath.Base(s) || strings.ContainsAny(s, `/\`) || s == ".." {
+				t.Fatalf("%s: accepted shard name %q", name, s)
+			}
+		}
+	})
+}
