@@ -92,3 +92,18 @@ func TestDot4(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyBandwidth(t *testing.T) {
+	b := New(Options{Threads: 2})
+	defer b.Close()
+	bw, err := b.CopyBandwidth(8 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bw.BytesPerSec <= 0 || bw.Bytes != 8<<20 || bw.Method == "" {
+		t.Errorf("CopyBandwidth: %+v", bw)
+	}
+	if _, err := b.CopyBandwidth(100); err == nil {
+		t.Error("tiny buffer: no error")
+	}
+}
