@@ -109,12 +109,18 @@ func encode(dst []byte, dt format.DType, src []float32) int {
 // f16 rounding of the scale can make |x/s| exceed 127 slightly. NaN maps to 0.
 func quantQ8(dst []byte, x []float32) {
 	x, dst = x[:format.Q8Block], dst[:format.Q8BlockBytes]
-	var amax float32
+	// max |x| on the bit patterns: non-negative floats order like their
+	// bits, and an integer max compiles to a conditional move where a float
+	// compare would branch unpredictably. NaN counts as 0.
+	var m uint32
 	for _, v := range x {
-		if a := math.Float32frombits(math.Float32bits(v) &^ (1 << 31)); a > amax { // NaN compares false
-			amax = a
+		a := math.Float32bits(v) &^ (1 << 31)
+		if a > 0x7f800000 {
+			a = 0
 		}
+		m = max(m, a)
 	}
+	amax := math.Float32frombits(m)
 	h := format.F32ToF16(amax / 127)
 	binary.LittleEndian.PutUint16(dst, h)
 	s := float64(format.F16ToF32(h))
