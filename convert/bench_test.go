@@ -92,33 +92,6 @@ func synthCheckpoint(tb testing.TB, dir string, hidden int, dt format.DType) int
 	return total
 }
 
-// copyFiles is the baseline: read every shard and write it to one file
-// through a user-space buffer (no copy_file_range), then fsync, as the
-// converter's output is synced.
-func copyFiles(tb testing.TB, dir, out string) {
-	tb.Helper()
-	o, err := os.Create(out)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer o.Close()
-	buf := make([]byte, 1<<20)
-	m, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
-	for _, p := range m {
-		f, err := os.Open(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := io.CopyBuffer(struct{ io.Writer }{o}, struct{ io.Reader }{f}, buf); err != nil {
-			tb.Fatal(err)
-		}
-		f.Close()
-	}
-	if err := o.Sync(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 // BenchmarkConvert reports conversion throughput (source GB/s) next to a
 // plain copy of the same bytes in the same run, and their ratio.
 func BenchmarkConvert(b *testing.B) {
@@ -136,13 +109,16 @@ func BenchmarkConvert(b *testing.B) {
 			dir := b.TempDir()
 			total := synthCheckpoint(b, dir, *benchHidden, c.src)
 			out := b.TempDir()
+			shards, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
 			var conv, cp time.Duration
 			var peak int64
 			b.SetBytes(total)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
-				copyFiles(b, dir, filepath.Join(out, "copy"))
+				if _, err := CopyBaseline(shards, out); err != nil {
+					b.Fatal(err)
+				}
 				resetPeakRSS()
 				t1 := time.Now()
 				if _, err := Convert(context.Background(), Options{Input: dir, Output: filepath.Join(out, "x.mmb"), KeepAttention: Keep(c.keep), DType: c.dst}); err != nil {

@@ -197,3 +197,24 @@ func TestExportQ8(t *testing.T) {
 		t.Fatal("exported values differ from the dequantised ones")
 	}
 }
+
+func TestMeasureThroughput(t *testing.T) {
+	dir := fixture(t, "llama-tiny-bf16-tied-sharded")
+	out := t.TempDir()
+	tp, err := MeasureThroughput(context.Background(), Options{Input: dir, Output: filepath.Join(out, "x.mmb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	m, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	for _, p := range m {
+		st, _ := os.Stat(p)
+		want += st.Size()
+	}
+	if tp.SourceBytes != want || !(tp.Ratio > 0) || tp.Summary == nil {
+		t.Fatalf("%+v, want %d source bytes", tp, want)
+	}
+	if es, _ := os.ReadDir(out); len(es) != 1 {
+		t.Fatalf("%d files left in the output folder, want only x.mmb", len(es))
+	}
+}
