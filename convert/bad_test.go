@@ -2,11 +2,14 @@ package convert
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -271,4 +274,51 @@ func FuzzConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMetadataAndProvenance: special tokens in both spellings, the chat
+// template from tokenizer_config.json and from chat_template.jinja, eos ids
+// from generation_config.json, and sha256/size of every source file.
+func TestMetadataAndProvenance(t *testing.T) {
+	d := copyDir(t, fixture(t, "llama-tiny-f32"))
+	editJSON(t, filepath.Join(d, "tokenizer_config.json"), func(m map[string]any) {
+		m["bos_token"] = map[string]any{"content": "<s>", "lstrip": false}
+		m["chat_template"] = "{{ messages }}"
+		m["add_bos_token"] = true
+	})
+	editJSON(t, filepath.Join(d, "generation_config.json"), func(m map[string]any) { m["eos_token_id"] = []int{0, 5} })
+	f, _ := convertT(t, Options{Input: d, Command: "hfconvert in out"})
+	r := f.Latest()
+	for k, v := range map[string]string{"tokenizer.bos_token": "<s>", "tokenizer.eos_token": "<|endoftext|>",
+		MetaChatTemplate: "{{ messages }}", "tokenizer.add_bos_token": "true", MetaSourceDType: "F32", MetaArchitecture: "llama"} {
+		if r.Metadata[k] != v {
+			t.Fatalf("metadata %s = %q, want %q", k, r.Metadata[k], v)
+		}
+	}
+	if !reflect.DeepEqual(r.Config.EOSTokenIDs, []int{0, 5}) {
+		t.Fatalf("eos ids %v, want generation_config's [0 5]", r.Config.EOSTokenIDs)
+	}
+	p := r.Provenance
+	if p.Tool != "hfconvert" || p.Command != "hfconvert in out" {
+		t.Fatalf("provenance %+v", p)
+	}
+	names := map[string]format.Source{}
+	for _, s := range p.Sources {
+		names[s.Name] = s
+	}
+	for _, n := range []string{"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"} {
+		b, err := os.ReadFile(filepath.Join(d, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if s := names[n]; s.Size != int64(len(b)) || s.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("source %s: %+v, want size %d sha256 %x", n, s, len(b), sum)
+		}
+	}
+	os.WriteFile(filepath.Join(d, "chat_template.jinja"), []byte("jinja!"), 0o644)
+	f2, _ := convertT(t, Options{Input: filepath.Join(d, "model.safetensors")})
+	if got := f2.Latest().Metadata[MetaChatTemplate]; got != "jinja!" {
+		t.Fatalf("chat template %q from chat_template.jinja", got)
+	}
 }
