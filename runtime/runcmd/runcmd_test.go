@@ -237,3 +237,29 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// A stop string ends generation and is not printed, even when it spans
+// several tokens; the text before it is.
+func TestStopString(t *testing.T) {
+	model := convertDir(t, "../../testdata/models/gocoder-4m")
+	prompt := "package main\n\nimport (\n\t\"fmt\"\n"
+	full, _, err := run(t, Options{Model: model, Prompt: prompt, MaxNew: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const stop = "\"io\""
+	i := strings.Index(full, stop)
+	if i < len(prompt) {
+		t.Fatalf("the greedy continuation has no %s to stop at: %q", stop, full)
+	}
+	out, stderr, err := run(t, Options{Model: model, Prompt: prompt, MaxNew: 48, Stop: []string{stop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := full[:i] + "\n"; out != want {
+		t.Errorf("with stop %s printed %q, want %q", stop, out, want)
+	}
+	if !strings.Contains(stderr, "stop: stop_string") {
+		t.Errorf("stderr %q does not report the stop string", stderr)
+	}
+}
