@@ -467,9 +467,9 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 
 	// Hash the source files on another goroutine while converting: the
 	// provenance needs a full read of every shard, and doing it alongside the
-	// conversion keeps the wall time near one pass.
-	// The goroutine reads the mapped shards: it must be finished before the
-	// deferred Close unmaps them, on every return path.
+	// conversion keeps the wall time near one pass. The goroutine reads the
+	// mapped shards, so it must finish before the deferred Close unmaps them,
+	// on every return path.
 	hctx, cancelHash := context.WithCancel(ctx)
 	var srcs []format.Source
 	hashed := make(chan struct{})
@@ -543,6 +543,7 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 	}
 	tmp := tf.Name()
 	tf.Close()
+	os.Chmod(tmp, 0o644) // CreateTemp makes it 0600; the result is an ordinary file
 	committed := false
 	defer func() {
 		if !committed {

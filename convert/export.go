@@ -251,7 +251,10 @@ func writeAtomic(path string, write func(w io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	err = write(tf)
+	err = tf.Chmod(0o644) // CreateTemp makes it 0600
+	if err == nil {
+		err = write(tf)
+	}
 	if err == nil {
 		err = tf.Sync()
 	}
