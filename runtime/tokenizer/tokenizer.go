@@ -152,7 +152,7 @@ func Load(tokenizerJSON, tokenizerConfigJSON []byte) (*Tokenizer, error) {
 		}
 	}
 	var rc rawConfig
-	if tokenizerConfigJSON != nil {
+	if len(tokenizerConfigJSON) > 0 {
 		if err := json.Unmarshal(tokenizerConfigJSON, &rc); err != nil {
 			return nil, jsonErr(fileCfg, "", err)
 		}

@@ -585,7 +585,14 @@ func TestHFSplits(t *testing.T) {
 }
 
 // edit returns base with the JSON value at a dotted path replaced.
-func edit(t *testing.T, base []byte, path, value string) string {
+func edit(t *testing.T, base []byte, path, value string) string { return editTB(t, base, path, value) }
+
+func quoteJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func editTB(t testing.TB, base []byte, path, value string) string {
 	t.Helper()
 	var j map[string]any
 	dec := json.NewDecoder(bytes.NewReader(base))
