@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +42,8 @@ type Options struct {
 	Profile       bool
 	ProfileTokens int // decode steps profiled (default 16)
 
-	JSON bool
+	JSON    bool   // print JSON instead of the table
+	JSONOut string // also write the JSON to this file
 }
 
 func (o *Options) defaults() {
@@ -186,12 +188,18 @@ func Run(o Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	res.Model = o.Model
-	if o.JSON {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	js = append(js, '\n')
+	if o.JSONOut != "" {
+		if err := os.WriteFile(o.JSONOut, js, 0o644); err != nil {
+			return fmt.Errorf("--json-out: %w", err)
 		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
+	}
+	if o.JSON {
+		_, err = stdout.Write(js)
 		return err
 	}
 	return WriteTable(stdout, res)

@@ -51,7 +51,7 @@ func (o *GenOptions) Llama1B() {
 
 // GenConfig returns the model config o describes. Layer i is Mamba-2 when
 // the count of Mamba layers up to i steps up, which spreads them evenly
-// (half: the odd layers).
+// (half of an even count: the odd layers).
 func GenConfig(o GenOptions) (*format.Config, error) {
 	o.Llama1B()
 	L := o.Layers

@@ -38,7 +38,8 @@ func main() {
 	fs.IntVar(&o.BandwidthMiB, "bw-mib", 1024, "size of the bandwidth probe in MiB")
 	fs.BoolVar(&o.Profile, "profile", false, "time each op (GPU timestamps where the backend has them, else wall clock)")
 	fs.IntVar(&o.ProfileTokens, "profile-tokens", 16, "decode steps to profile")
-	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON instead of the table")
+	fs.StringVar(&o.JSONOut, "json-out", "", "also write the result as JSON to this file")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}

@@ -1,0 +1,31 @@
+//go:build cgo
+
+package bench
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/mmbformat/mmb/runtime"
+	"github.com/mmbformat/mmb/runtime/vulkan"
+)
+
+// The whole run on Vulkan (lavapipe in CI: a missing device is a failure).
+func TestMeasureVulkan(t *testing.T) {
+	f, rev := genFile(t, tiny("half", false))
+	cache := t.TempDir()
+	open := func() (runtime.Backend, error) {
+		return vulkan.New(vulkan.Options{Device: vulkan.AutoDevice, CacheDir: cache})
+	}
+	o := small()
+	o.Prefill, o.Contexts = []int{9, 24}, []int{16, 64} // lavapipe is slow: keep it to a few seconds
+	r, err := Measure(f, rev, open, o, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, r, []int{16, 64})
+	if r.Backend != "vulkan" || !strings.Contains(r.Bandwidth.Method, "vkCmdCopyBuffer") {
+		t.Errorf("backend %q, bandwidth by %q", r.Backend, r.Bandwidth.Method)
+	}
+}
