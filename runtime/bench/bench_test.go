@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -442,5 +443,38 @@ func TestLengths(t *testing.T) {
 		if err := l.Set(bad); err == nil {
 			t.Errorf("%q accepted as %v", bad, l)
 		}
+	}
+}
+
+// The same options give the same file whatever the number of cores (the
+// embedding here spans four generator blocks).
+func TestGenerateDeterministic(t *testing.T) {
+	o := tiny("half", false)
+	o.Vocab = 4096
+	var files [][]byte
+	for _, procs := range []int{1, 3} {
+		old := goruntime.GOMAXPROCS(procs)
+		path := filepath.Join(t.TempDir(), "m.mmb")
+		_, err := Generate(path, o)
+		goruntime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, b)
+	}
+	if !bytes.Equal(files[0], files[1]) {
+		t.Error("the file depends on GOMAXPROCS")
+	}
+	o.Seed++
+	path := filepath.Join(t.TempDir(), "m.mmb")
+	if _, err := Generate(path, o); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); bytes.Equal(b, files[0]) {
+		t.Error("the seed changes nothing")
 	}
 }

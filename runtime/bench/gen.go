@@ -6,7 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	goruntime "runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mmbformat/mmb/format"
@@ -138,7 +141,7 @@ func Generate(path string, o GenOptions) (*format.Config, error) {
 		for i, d := range shape {
 			sh[i], n = int64(d), n*d
 		}
-		return w.AddTensor(name, dt, sh, &genReader{dt: dt, left: n, gen: gen, r: rand.New(rand.NewPCG(seed, 0x6d6d62))})
+		return w.AddTensor(name, dt, sh, &genReader{dt: dt, left: n, gen: gen, seed: seed})
 	}
 	uni := func(r *rand.Rand) float32 { return 0.02 * (2*r.Float32() - 1) }
 	one := func(*rand.Rand) float32 { return 1 }
@@ -182,7 +185,8 @@ func Generate(path string, o GenOptions) (*format.Config, error) {
 			return nil, fmt.Errorf("generate %s: %w", path, e)
 		}
 	}
-	meta := format.Meta{Stage: "convert", Time: time.Now(),
+	// A fixed time: the same flags give the same bytes.
+	meta := format.Meta{Stage: "convert", Time: time.Unix(0, 0),
 		Metadata: map[string]string{"mmbbench.gen": fmt.Sprintf("random weights, uniform ±0.02, %s, mamba layers %s, seed %d", dt, o.MambaLayers, o.Seed)},
 		Config:   c}
 	if _, err := w.Commit(meta); err != nil {
@@ -191,33 +195,62 @@ func Generate(path string, o GenOptions) (*format.Config, error) {
 	return c, nil
 }
 
-// genReader yields left values from gen encoded as dt, a block of values at
-// a time (a multiple of the Q8_0 block, which Generate's shapes respect).
+// genReader yields left values from gen encoded as dt. Values come in
+// blocks of genBlock (a multiple of the Q8_0 block; Generate's shapes are
+// multiples of 32 too), each from its own generator seeded by the tensor's
+// seed and the block's index, so that blocks are made in parallel and the
+// file does not depend on the number of cores.
 type genReader struct {
-	dt   format.DType
-	left int
-	gen  func(*rand.Rand) float32
-	r    *rand.Rand
-	vals []float32
-	buf  []byte
+	dt    format.DType
+	left  int
+	gen   func(*rand.Rand) float32
+	seed  uint64
+	block uint64 // index of the next block
+	buf   []byte
 }
+
+const genBlock = 1 << 16
 
 func (g *genReader) Read(p []byte) (int, error) {
 	if len(g.buf) == 0 {
 		if g.left == 0 {
 			return 0, io.EOF
 		}
-		n := min(g.left, 1<<16)
-		g.vals = g.vals[:0]
-		for i := 0; i < n; i++ {
-			g.vals = append(g.vals, g.gen(g.r))
+		workers := goruntime.GOMAXPROCS(0)
+		n := min(g.left, genBlock*4*workers)
+		nb := (n + genBlock - 1) / genBlock
+		parts := make([][]byte, nb)
+		errs := make([]error, nb)
+		var wg sync.WaitGroup
+		next := make(chan int, nb)
+		for i := 0; i < nb; i++ {
+			next <- i
+		}
+		close(next)
+		for w := 0; w < min(workers, nb); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				vals := make([]float32, 0, genBlock)
+				for i := range next {
+					r := rand.New(rand.NewPCG(g.seed, g.block+uint64(i)))
+					vals = vals[:0]
+					for j := i * genBlock; j < min(n, (i+1)*genBlock); j++ {
+						vals = append(vals, g.gen(r))
+					}
+					parts[i], errs[i] = testmodel.Encode(g.dt, vals)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return 0, err
+			}
 		}
 		g.left -= n
-		b, err := testmodel.Encode(g.dt, g.vals)
-		if err != nil {
-			return 0, err
-		}
-		g.buf = b
+		g.block += uint64(nb)
+		g.buf = slices.Concat(parts...)
 	}
 	n := copy(p, g.buf)
 	g.buf = g.buf[n:]
