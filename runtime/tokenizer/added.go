@@ -166,6 +166,7 @@ func startsWithWord(s string) bool {
 // trie over bytes for leftmost-longest matching of the added tokens.
 type trie struct {
 	nodes []trieNode
+	first [256]bool // bytes that start a token: most positions are rejected with one load
 }
 
 type trieNode struct {
@@ -177,6 +178,10 @@ func (t *trie) add(s string, tok int) {
 	if len(t.nodes) == 0 {
 		t.nodes = append(t.nodes, trieNode{tok: -1})
 	}
+	if s == "" {
+		return // a token normalized to nothing can never match
+	}
+	t.first[s[0]] = true
 	n := 0
 	for i := 0; i < len(s); i++ {
 		nx, ok := t.nodes[n].next[s[i]]
@@ -198,6 +203,9 @@ func (t *trie) add(s string, tok int) {
 // longest returns the end and token of the longest token starting at i, or tok -1.
 func (t *trie) longest(s string, i int) (end, tok int) {
 	tok = -1
+	if !t.first[s[i]] {
+		return 0, -1
+	}
 	n := 0
 	for j := i; j < len(s); j++ {
 		nx, ok := t.nodes[n].next[s[j]]

@@ -67,7 +67,7 @@ func parseModel(m json.RawMessage) (*bpe, error) {
 		return nil, unsupported("model.end_of_word_suffix", "end_of_word_suffix")
 	}
 	b := &bpe{vocab: r.Vocab, unk: -1, fuseUnk: r.FuseUnk, byteFallback: r.ByteFallback,
-		ignoreMerges: r.IgnoreMerges, cache: bpeCache{m: map[string][]int{}}}
+		ignoreMerges: r.IgnoreMerges}
 	if b.vocab == nil {
 		b.vocab = map[string]int{}
 	}
@@ -204,21 +204,27 @@ func (h *mergeHeap) pop() mergeItem {
 	return top
 }
 
-// tokenize appends the ids of one pre-tokenized word.
-func (b *bpe) tokenize(w string, out []int) []int {
+// tokenize appends the ids of one pre-tokenized word; raw words get the byte-level mapping first
+// (on a cache miss only).
+func (b *bpe) tokenize(w string, raw bool, out []int) []int {
 	if w == "" {
 		return out
+	}
+	if ids, ok := b.cache.get(w, raw); ok {
+		// HF checks ignore_merges first, but a word in the vocabulary is never cached then.
+		return append(out, ids...)
+	}
+	key := w
+	if raw {
+		w = byteLevelString(w)
 	}
 	if b.ignoreMerges {
 		if id, ok := b.vocab[w]; ok {
 			return append(out, id)
 		}
 	}
-	if ids, ok := b.cache.get(w); ok {
-		return append(out, ids...)
-	}
 	ids := b.mergeWord(w)
-	b.cache.put(w, ids)
+	b.cache.put(key, raw, ids)
 	return append(out, ids...)
 }
 

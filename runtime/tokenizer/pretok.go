@@ -12,6 +12,7 @@ type piece struct {
 	s     string
 	id    int  // an added token's id, or -1
 	orig0 bool // the piece begins at offset 0 of the original text (Metaspace "first")
+	raw   bool // s still needs the byte-level mapping (done by the model, see byteLevelPre.lazy)
 }
 
 type preTokenizer interface {
@@ -138,6 +139,30 @@ func literalMatcher(lit string) matcher {
 // splitBy cuts p the way HF's NormalizedString::split does with the given behavior and drops
 // empty pieces as PreTokenizedString::split does.
 func splitBy(p piece, m matcher, b behavior, invert bool, out []piece) []piece {
+	if b == isolated || (b == removed && !invert) {
+		// The common case, without the intermediate list.
+		s := p.s
+		prev := 0
+		for i := 0; i < len(s); {
+			e := m(s, i)
+			if e <= i {
+				_, w := utf8.DecodeRuneInString(s[i:])
+				i += w
+				continue
+			}
+			if prev != i {
+				out = append(out, piece{s: s[prev:i], id: -1, orig0: p.orig0 && prev == 0, raw: p.raw})
+			}
+			if b == isolated {
+				out = append(out, piece{s: s[i:e], id: -1, orig0: p.orig0 && i == 0, raw: p.raw})
+			}
+			i, prev = e, e
+		}
+		if prev != len(s) {
+			out = append(out, piece{s: s[prev:], id: -1, orig0: p.orig0 && prev == 0, raw: p.raw})
+		}
+		return out
+	}
 	ms := findMatches(p.s, m)
 	if invert {
 		for i := range ms {
@@ -191,7 +216,7 @@ func splitBy(p piece, m matcher, b behavior, invert bool, out []piece) []piece {
 	}
 	for _, x := range parts {
 		if x.end > x.start {
-			out = append(out, piece{s: p.s[x.start:x.end], id: -1, orig0: p.orig0 && x.start == 0})
+			out = append(out, piece{s: p.s[x.start:x.end], id: -1, orig0: p.orig0 && x.start == 0, raw: p.raw})
 		}
 	}
 	return out
@@ -203,8 +228,18 @@ type splitPre struct {
 	invert   bool
 }
 
+// capFor guesses how many pieces splitting in gives (source code averages over 3 bytes a
+// piece), sparing the appends most of their regrowth.
+func capFor(in []piece) int {
+	n := len(in)
+	for _, p := range in {
+		n += len(p.s) / 3
+	}
+	return n
+}
+
 func (sp *splitPre) preTokenize(in []piece) []piece {
-	out := make([]piece, 0, len(in))
+	out := make([]piece, 0, capFor(in))
 	for _, p := range in {
 		out = splitBy(p, sp.m, sp.behavior, sp.invert, out)
 	}
@@ -225,10 +260,17 @@ func (sq *sequencePre) preTokenize(in []piece) []piece {
 type byteLevelPre struct {
 	addPrefixSpace bool
 	useRegex       bool
+	// lazy: this is the last pre-tokenizer step, so the mapping is left to the model, which
+	// then caches words by their raw bytes and maps only the ones it has not seen.
+	lazy bool
 }
 
 func (bl *byteLevelPre) preTokenize(in []piece) []piece {
-	out := make([]piece, 0, len(in))
+	n := len(in)
+	if bl.useRegex {
+		n = capFor(in)
+	}
+	out := make([]piece, 0, n)
 	for _, p := range in {
 		if bl.addPrefixSpace && !strings.HasPrefix(p.s, " ") {
 			p.s = " " + p.s
@@ -240,7 +282,11 @@ func (bl *byteLevelPre) preTokenize(in []piece) []piece {
 			out = append(out, p)
 		}
 		for i := start; i < len(out); i++ {
-			out[i].s = byteLevelString(out[i].s)
+			if bl.lazy {
+				out[i].raw = true
+			} else {
+				out[i].s = byteLevelString(out[i].s)
+			}
 		}
 	}
 	return out
@@ -349,4 +395,16 @@ func (ms *metaspacePre) preTokenize(in []piece) []piece {
 		}
 	}
 	return out
+}
+
+// markLazy lets the final ByteLevel step of a pre-tokenizer leave its mapping to the model.
+func markLazy(p preTokenizer) {
+	switch x := p.(type) {
+	case *byteLevelPre:
+		x.lazy = true
+	case *sequencePre:
+		if len(x.steps) > 0 {
+			markLazy(x.steps[len(x.steps)-1])
+		}
+	}
 }

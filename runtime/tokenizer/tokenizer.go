@@ -145,6 +145,7 @@ func Load(tokenizerJSON, tokenizerConfigJSON []byte) (*Tokenizer, error) {
 		if t.pretok, err = parsePreTokenizer(raw.PreTokenizer, "pre_tokenizer"); err != nil {
 			return nil, err
 		}
+		markLazy(t.pretok)
 	}
 	if !isNull(raw.Decoder) {
 		if t.decoder, err = parseDecoder(raw.Decoder, "decoder"); err != nil {
@@ -369,7 +370,7 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 			words = t.pretok.preTokenize(words)
 		}
 		for _, w := range words {
-			ids = t.model.tokenize(w.s, ids)
+			ids = t.model.tokenize(w.s, w.raw, ids)
 		}
 	}
 	if addSpecial && t.post != nil {
@@ -397,7 +398,8 @@ func (t *Tokenizer) Decode(ids []int) string {
 // bpeCache memoises word → ids; HF keeps 10,000 words of under 256 bytes.
 type bpeCache struct {
 	mu sync.RWMutex
-	m  map[string][]int
+	m  [2]map[string][]int // by model input; by raw bytes (words whose byte-level mapping is pending)
+	n  int
 }
 
 const (
@@ -405,22 +407,36 @@ const (
 	cacheMaxWord = 256
 )
 
-func (c *bpeCache) get(w string) ([]int, bool) {
+func (c *bpeCache) get(w string, raw bool) ([]int, bool) {
 	c.mu.RLock()
-	v, ok := c.m[w]
+	v, ok := c.m[b2i(raw)][w]
 	c.mu.RUnlock()
 	return v, ok
 }
 
-func (c *bpeCache) put(w string, ids []int) {
+func (c *bpeCache) put(w string, raw bool, ids []int) {
 	if len(w) >= cacheMaxWord {
 		return
 	}
 	c.mu.Lock()
-	if len(c.m) < cacheCap {
-		c.m[w] = ids
+	if c.n < cacheCap {
+		m := &c.m[b2i(raw)]
+		if *m == nil {
+			*m = map[string][]int{}
+		}
+		if _, ok := (*m)[w]; !ok {
+			(*m)[w] = ids
+			c.n++
+		}
 	}
 	c.mu.Unlock()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sortedKeys is used where the iteration order of a map must not matter (errors, tests).

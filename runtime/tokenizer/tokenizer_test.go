@@ -697,3 +697,28 @@ func TestLossyUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEncode: the word cache is shared; goroutines encoding at once get what one
+// goroutine gets (run with -race to check the locking).
+func TestConcurrentEncode(t *testing.T) {
+	tk := loadDir(t, gocoderDir)
+	text := string(readFile(t, "bpe.go"))
+	fresh := loadDir(t, gocoderDir)
+	want := fresh.Encode(text, false)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got := tk.Encode(text, false); !slices.Equal(got, want) {
+				errs <- firstDiff(got, want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
