@@ -82,6 +82,9 @@ configs = [
     {"name": "gocoder-cleanup", "variant": "gocoder", "config": {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": True, "bos_token": "<|begin_of_text|>", "eos_token": "<|endoftext|>"}},
     {"name": "llama3-like", "variant": "gocoder-llama3-split", "config": {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|begin_of_text|>", "eos_token": {"content": "<|endoftext|>", "special": True, "lstrip": False, "rstrip": False, "normalized": False, "single_word": False}, "clean_up_tokenization_spaces": True}},
     {"name": "gocoder-config", "variant": "gocoder", "config": "testdata/models/gocoder-4m/tokenizer_config.json"},
+    {"name": "mistral-llamaclass-legacy", "variant": "mistral-added-flags", "config": {"tokenizer_class": "LlamaTokenizer", "legacy": True, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}},
+    {"name": "mistral-llamaclass-nonlegacy", "variant": "mistral-added-flags", "config": {"tokenizer_class": "LlamaTokenizerFast", "legacy": False, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}},
+    {"name": "mistral-llamaclass-noprefix", "variant": "mistral-added-flags", "config": {"tokenizer_class": "LlamaTokenizerFast", "add_prefix_space": False, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}},
 ]
 json.dump({"texts": texts + edge + rnd, "variants": variants, "configs": configs,
            "patterns": {"gpt2": GPT2, "llama3": LLAMA3, "qwen2": QWEN2}},
