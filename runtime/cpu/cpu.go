@@ -270,5 +270,22 @@ func (w *Weight) dot(r int, x []float32) float32 {
 	}
 }
 
+// dot4 sets out[i] = row r+i · x for i < 4, reading the four rows as four
+// concurrent streams.
+func (w *Weight) dot4(r int, x []float32, out *[4]float32) {
+	c := w.cols
+	switch w.dt {
+	case format.F32:
+		dot4F32(x, w.f32[r*c:], c, out)
+	case format.F16:
+		dot4F16(x, w.u16[r*c:], c, out)
+	case format.BF16:
+		dot4BF16(x, w.u16[r*c:], c, out)
+	default:
+		rb := c / format.Q8Block * format.Q8BlockBytes
+		dot4Q8(x, w.q8[r*rb:], rb, out)
+	}
+}
+
 // all returns a small weight (see Weight.small) as float32, or nil.
 func (w *Weight) all() []float32 { return w.small }

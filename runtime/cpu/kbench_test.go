@@ -33,5 +33,17 @@ func BenchmarkKernel(b *testing.B) {
 			}
 			_ = s
 		})
+		b.Run(dt.String()+"x4", func(b *testing.B) {
+			data, _ := backendtest.EncodeWeight(dt, rows, cols, vals)
+			w, _ := New(Options{Threads: 1}).Upload("w", dt, rows, cols, data)
+			ww := w.(*Weight)
+			b.SetBytes(int64(len(data)))
+			var out [4]float32
+			for i := 0; i < b.N; i++ {
+				for r := 0; r < rows; r += 4 {
+					ww.dot4(r, x, &out)
+				}
+			}
+		})
 	}
 }

@@ -31,6 +31,25 @@ func dot4F32Go(x, w []float32, stride int, out *[4]float32) {
 	}
 }
 
+func dot4F16Go(x []float32, w []uint16, stride int, out *[4]float32) {
+	for i := range out {
+		out[i] = dotF16Go(w[i*stride:i*stride+len(x)], x)
+	}
+}
+
+func dot4BF16Go(x []float32, w []uint16, stride int, out *[4]float32) {
+	for i := range out {
+		out[i] = dotBF16Go(w[i*stride:i*stride+len(x)], x)
+	}
+}
+
+func dot4Q8Go(x []float32, q []byte, stride int, out *[4]float32) {
+	rb := len(x) / format.Q8Block * format.Q8BlockBytes
+	for i := range out {
+		out[i] = dotQ8Go(q[i*stride:i*stride+rb], x)
+	}
+}
+
 func f16(h uint16) float32 { return format.F16ToF32(h) }
 
 func dotF16Go(w []uint16, x []float32) float32 {

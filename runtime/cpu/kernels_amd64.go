@@ -54,6 +54,18 @@ func dotQ8AVX512(q *byte, x *float32, nblocks int) float32
 func dot4F32AVX2(x, w *float32, stride, n int, out *[4]float32)
 
 //go:noescape
+func dot4F16AVX2(x *float32, w *uint16, stride, n int, out *[4]float32)
+
+//go:noescape
+func dot4BF16AVX2(x *float32, w *uint16, stride, n int, out *[4]float32)
+
+//go:noescape
+func dot4Q8AVX2(x *float32, w *byte, stride, n int, out *[4]float32)
+
+//go:noescape
+func dot4Q8AVX512(x *float32, w *byte, stride, n int, out *[4]float32)
+
+//go:noescape
 func sumU64AVX2(p *uint64, n int) uint64
 
 func dotF32(a, b []float32) float32 {
@@ -137,4 +149,51 @@ func SumUint64(p []uint64) uint64 {
 		s += v
 	}
 	return s
+}
+
+// dot4F16 sets out[i] = x · w[i·stride:][:len(x)] for i < 4 (f16 weights).
+func dot4F16(x []float32, w []uint16, stride int, out *[4]float32) {
+	n := len(x) &^ 7
+	_ = w[3*stride+len(x)-1]
+	if !useAVX2 || n == 0 {
+		dot4F16Go(x, w, stride, out)
+		return
+	}
+	dot4F16AVX2(&x[0], &w[0], stride*2, n, out)
+	if n < len(x) {
+		for i := range out {
+			out[i] += dotF16Go(w[i*stride+n:i*stride+len(x)], x[n:])
+		}
+	}
+}
+
+// dot4BF16 is dot4F16 for bf16 weights.
+func dot4BF16(x []float32, w []uint16, stride int, out *[4]float32) {
+	n := len(x) &^ 7
+	_ = w[3*stride+len(x)-1]
+	if !useAVX2 || n == 0 {
+		dot4BF16Go(x, w, stride, out)
+		return
+	}
+	dot4BF16AVX2(&x[0], &w[0], stride*2, n, out)
+	if n < len(x) {
+		for i := range out {
+			out[i] += dotBF16Go(w[i*stride+n:i*stride+len(x)], x[n:])
+		}
+	}
+}
+
+// dot4Q8 sets out[i] = x · row i for four Q8_0 rows stride bytes apart.
+func dot4Q8(x []float32, q []byte, stride int, out *[4]float32) {
+	nb := len(x) / format.Q8Block
+	rb := nb * format.Q8BlockBytes
+	_ = q[3*stride+rb-1]
+	switch {
+	case nb == 0 || !useAVX2:
+		dot4Q8Go(x, q, stride, out)
+	case useAVX512:
+		dot4Q8AVX512(&x[0], &q[0], stride, nb, out)
+	default:
+		dot4Q8AVX2(&x[0], &q[0], stride, nb, out)
+	}
 }

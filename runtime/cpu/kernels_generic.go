@@ -4,11 +4,16 @@ package cpu
 
 const kernelName = "portable"
 
-func dotF32(a, b []float32) float32                       { return dotF32Go(a, b) }
-func dot4F32(x, w []float32, stride int, out *[4]float32) { dot4F32Go(x, w, stride, out) }
-func dotF16(w []uint16, x []float32) float32              { return dotF16Go(w, x) }
-func dotBF16(w []uint16, x []float32) float32             { return dotBF16Go(w, x) }
-func dotQ8(q []byte, x []float32) float32                 { return dotQ8Go(q, x) }
+func dotF32(a, b []float32) float32                                { return dotF32Go(a, b) }
+func dot4F32(x, w []float32, stride int, out *[4]float32)          { dot4F32Go(x, w, stride, out) }
+func dot4F16(x []float32, w []uint16, stride int, out *[4]float32) { dot4F16Go(x, w, stride, out) }
+func dot4BF16(x []float32, w []uint16, stride int, out *[4]float32) {
+	dot4BF16Go(x, w, stride, out)
+}
+func dot4Q8(x []float32, q []byte, stride int, out *[4]float32) { dot4Q8Go(x, q, stride, out) }
+func dotF16(w []uint16, x []float32) float32                    { return dotF16Go(w, x) }
+func dotBF16(w []uint16, x []float32) float32                   { return dotBF16Go(w, x) }
+func dotQ8(q []byte, x []float32) float32                       { return dotQ8Go(q, x) }
 
 // SumUint64 reads p once; the bandwidth baseline of the decode benchmarks.
 func SumUint64(p []uint64) uint64 {
@@ -25,3 +30,6 @@ func SumUint64(p []uint64) uint64 {
 	}
 	return s0 + s1 + s2 + s3
 }
+
+// useAVX512 exists so that tests can select kernel variants on every build.
+var useAVX512 = false

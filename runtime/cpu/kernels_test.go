@@ -12,7 +12,21 @@ import (
 // The dispatching kernels (asm where the CPU has it) agree with the portable
 // ones to the summation-order bound (n+4)·u·Σ|terms| for every length,
 // including the tails that are not a multiple of 8 or 32.
-func TestKernelsAgree(t *testing.T) {
+func TestKernelsAgree(t *testing.T) { eachVariant(t, testKernelsAgree) }
+
+// eachVariant runs f with the AVX2-only kernels and with the best ones.
+func eachVariant(t *testing.T, f func(t *testing.T)) {
+	best := useAVX512
+	defer func() { useAVX512 = best }()
+	useAVX512 = false
+	t.Run("avx2-or-portable", f)
+	if best {
+		useAVX512 = true
+		t.Run("avx512", f)
+	}
+}
+
+func testKernelsAgree(t *testing.T) {
 	t.Logf("kernels: %s", kernelName)
 	r := rand.New(rand.NewPCG(1, 2))
 	const u = 1.0 / (1 << 24)
@@ -105,5 +119,50 @@ func TestCopyBandwidth(t *testing.T) {
 	}
 	if _, err := b.CopyBandwidth(100); err == nil {
 		t.Error("tiny buffer: no error")
+	}
+}
+
+// The four-row decode kernels agree with four single-row dots.
+func TestDot4Weights(t *testing.T) { eachVariant(t, testDot4Weights) }
+
+func testDot4Weights(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const u = 1.0 / (1 << 24)
+	for _, cols := range []int{32, 40, 96, 768, 1000} {
+		for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {
+			if dt == format.Q8_0 && cols%32 != 0 {
+				continue
+			}
+			const rows = 6
+			vals := make([]float32, rows*cols)
+			for i := range vals {
+				vals[i] = float32(r.NormFloat64())
+			}
+			x := make([]float32, cols)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			data, exact := backendtest.EncodeWeight(dt, rows, cols, vals)
+			up, err := New(Options{Threads: 1}).Upload("w", dt, rows, cols, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := up.(*Weight)
+			for r0 := 0; r0+4 <= rows; r0++ {
+				var out [4]float32
+				w.dot4(r0, x, &out)
+				for i := range out {
+					var want, abs float64
+					for k := 0; k < cols; k++ {
+						p := exact[(r0+i)*cols+k] * float64(x[k])
+						want += p
+						abs += math.Abs(p)
+					}
+					if d := math.Abs(float64(out[i]) - want); d > float64(cols+4)*u*abs {
+						t.Errorf("%s cols %d rows %d+%d: %v, want %v", dt, cols, r0, i, out[i], want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -52,9 +52,16 @@ const mmBlock = 16
 func (j *matmulJob) run(wk, lo, hi int) {
 	w, c := j.w, j.w.cols
 	if j.rows == 1 {
-		// Decode: each weight row is read once, straight from its bytes.
+		// Decode: each weight row is read once, straight from its bytes,
+		// four rows at a time.
 		x := j.x[:c]
-		for o := lo; o < hi; o++ {
+		var four [4]float32
+		o := lo
+		for ; o+4 <= hi; o += 4 {
+			w.dot4(o, x, &four)
+			j.dst[o], j.dst[o+1], j.dst[o+2], j.dst[o+3] = four[0], four[1], four[2], four[3]
+		}
+		for ; o < hi; o++ {
 			j.dst[o] = w.dot(o, x)
 		}
 		return
