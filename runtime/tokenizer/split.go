@@ -107,7 +107,7 @@ func foldEq(r, c rune) bool {
 
 // matchGPT2 follows patGPT2.
 func matchGPT2(s string, i int) int {
-	r0, w0 := utf8.DecodeRuneInString(s[i:])
+	r0, _ := utf8.DecodeRuneInString(s[i:])
 	if r0 == '\'' {
 		if e := contraction(s, i, false); e >= 0 {
 			return e
@@ -118,7 +118,6 @@ func matchGPT2(s string, i int) int {
 	if r0 == ' ' {
 		j = i + 1
 	}
-	_ = w0
 	for _, f := range []func(rune) bool{isL, isN, isOther} {
 		if e := span(s, j, f); e > j {
 			return e
