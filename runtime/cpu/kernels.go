@@ -124,8 +124,8 @@ func cvtQ8(dst []float32, q []byte) {
 	}
 }
 
-// axpy: y += a·x.
-func axpy(y []float32, a float32, x []float32) {
+// axpyGo: y += a·x.
+func axpyGo(y []float32, a float32, x []float32) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += a * x[i]

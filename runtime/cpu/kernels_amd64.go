@@ -66,6 +66,9 @@ func dot4Q8AVX2(x *float32, w *byte, stride, n int, out *[4]float32)
 func dot4Q8AVX512(x *float32, w *byte, stride, n int, out *[4]float32)
 
 //go:noescape
+func axpyAVX2(y *float32, a float32, x *float32, n int)
+
+//go:noescape
 func sumU64AVX2(p *uint64, n int) uint64
 
 func dotF32(a, b []float32) float32 {
@@ -195,5 +198,19 @@ func dot4Q8(x []float32, q []byte, stride int, out *[4]float32) {
 		dot4Q8AVX512(&x[0], &q[0], stride, nb, out)
 	default:
 		dot4Q8AVX2(&x[0], &q[0], stride, nb, out)
+	}
+}
+
+// axpy: y += a·x.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	n := len(y) &^ 7
+	if !useAVX2 || n == 0 {
+		axpyGo(y, a, x)
+		return
+	}
+	axpyAVX2(&y[0], a, &x[0], n)
+	if n < len(y) {
+		axpyGo(y[n:], a, x[n:])
 	}
 }

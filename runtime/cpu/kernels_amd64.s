@@ -585,3 +585,24 @@ zq4done:
 	REDUCE4
 	VZEROUPPER
 	RET
+
+// func axpyAVX2(y *float32, a float32, x *float32, n int)
+// y += a·x over n values (a multiple of 8).
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	VBROADCASTSS a+8(FP), Y0
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+axloop:
+	CMPQ CX, $8
+	JL axdone
+	VMOVUPS (DI), Y1
+	VFMADD231PS (SI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP axloop
+axdone:
+	VZEROUPPER
+	RET

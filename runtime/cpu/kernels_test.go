@@ -166,3 +166,20 @@ func testDot4Weights(t *testing.T) {
 		}
 	}
 }
+
+func TestAxpy(t *testing.T) {
+	for _, n := range []int{1, 8, 13, 64, 101} {
+		y, x := make([]float32, n), make([]float32, n)
+		want := make([]float32, n)
+		for i := range y {
+			y[i], x[i] = float32(i)*0.5, float32(n-i)*0.25
+			want[i] = y[i] + 1.5*x[i] // exact in float32 for these values
+		}
+		axpy(y, 1.5, x)
+		for i := range y {
+			if y[i] != want[i] {
+				t.Fatalf("n %d: y[%d] = %v, want %v", n, i, y[i], want[i])
+			}
+		}
+	}
+}
