@@ -17,7 +17,7 @@ package vulkan
 	X(VkComputePipelineCreateInfo) X(VkPipelineCacheCreateInfo) X(VkDescriptorPoolSize) \
 	X(VkDescriptorPoolCreateInfo) X(VkDescriptorSetAllocateInfo) X(VkDescriptorBufferInfo) \
 	X(VkWriteDescriptorSet) X(VkCommandPoolCreateInfo) X(VkCommandBufferAllocateInfo) \
-	X(VkCommandBufferBeginInfo) X(VkBufferCopy) X(VkMemoryBarrier) X(VkSubmitInfo) X(VkFenceCreateInfo)
+	X(VkCommandBufferBeginInfo) X(VkBufferCopy) X(VkMemoryBarrier) X(VkSubmitInfo) X(VkFenceCreateInfo) X(VkQueryPoolCreateInfo)
 
 #define ABI_FIELDS(X) X(VkPhysicalDeviceProperties, limits) X(VkPhysicalDeviceProperties, pipelineCacheUUID) \
 	X(VkPhysicalDeviceLimits, maxStorageBufferRange) X(VkPhysicalDeviceLimits, maxComputeSharedMemorySize) \

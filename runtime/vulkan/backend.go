@@ -62,6 +62,7 @@ type Backend struct {
 	cachePath string
 	err       error // sticky: set when a submission failed
 	closed    bool
+	prof      *profState // timestamps while profiling (capability.go)
 }
 
 type devBuf struct {
@@ -482,6 +483,7 @@ func (b *Backend) Close() error {
 	if b.cachePath != "" && b.err == nil {
 		b.saveCache()
 	}
+	b.profRelease()
 	for _, p := range b.pipes {
 		C.mmb_pipeline_destroy(b.ctx, p)
 	}

@@ -2,10 +2,17 @@
 
 package vulkan
 
+/*
+#include "glue.h"
+*/
+import "C"
+
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 
 	rt "github.com/mmbformat/mmb/runtime"
 )
@@ -86,4 +93,146 @@ func (b *Backend) release(d devBuf) {
 		b.owned = slices.Delete(b.owned, i, i+1)
 	}
 	b.destroy(d)
+}
+
+var _ rt.Profiler = (*Backend)(nil)
+
+// profState is a profile in progress: a timestamp query pool, the label of
+// each query written so far, and the times gathered from earlier batches.
+type profState struct {
+	pool   C.VkQueryPool
+	size   uint32
+	labels []string // of queries 0..len-1 since the last reset
+	period float64  // ns per tick
+	mask   uint64   // valid bits of a timestamp
+	times  map[string]*rt.OpTime
+	order  []string
+}
+
+// profQueries is the size of the query pool (a variable for tests).
+var profQueries uint32 = 1 << 14
+
+// ProfileStart begins a profile: later ProfileMark calls record device
+// timestamps. It fails on a device whose compute queue has no timestamps.
+func (b *Backend) ProfileStart() error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if err := b.flush(); err != nil {
+		return err
+	}
+	var ci C.mmb_devinfo
+	if err := check("device info", C.mmb_device_info(C.int(b.dev.Index), &ci)); err != nil {
+		return err
+	}
+	if ci.timestamp_valid_bits == 0 || ci.timestamp_period <= 0 {
+		return fmt.Errorf("vulkan: %s: the compute queue has no timestamps", b.dev.Name)
+	}
+	b.profRelease()
+	p := &profState{size: profQueries, period: float64(ci.timestamp_period), times: map[string]*rt.OpTime{}}
+	p.mask = ^uint64(0)
+	if bits := uint(ci.timestamp_valid_bits); bits < 64 {
+		p.mask = 1<<bits - 1
+	}
+	if err := check("create query pool", C.mmb_query_pool_create(b.ctx, C.uint32_t(p.size), &p.pool)); err != nil {
+		return err
+	}
+	b.prof = p
+	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_RESET_QUERIES, a: C.uint64_t(p.pool), d: C.uint64_t(p.size)})
+	return nil
+}
+
+// ProfileMark records a timestamp after the commands enqueued so far. The
+// time from a "" mark to the next labelled one is charged to that label.
+func (b *Backend) ProfileMark(label string) error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	p := b.prof
+	if p == nil {
+		return errors.New("vulkan: ProfileMark outside a profile")
+	}
+	if label == "" && len(p.labels)+2 > int(p.size) {
+		// The pool is full: gather what it holds (between two ops, so no
+		// pair is split) and start it over.
+		if err := b.flush(); err != nil {
+			return err
+		}
+		if err := b.profGather(); err != nil {
+			return err
+		}
+		b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_RESET_QUERIES, a: C.uint64_t(p.pool), d: C.uint64_t(p.size)})
+	}
+	if len(p.labels) >= int(p.size) {
+		return errors.New("vulkan: profile marks must alternate between \"\" and a label")
+	}
+	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_TIMESTAMP, a: C.uint64_t(p.pool), c: C.uint64_t(len(p.labels))})
+	p.labels = append(p.labels, label)
+	return nil
+}
+
+// ProfileStop waits for the pending work and returns the device time per
+// label, in the order labels first appeared.
+func (b *Backend) ProfileStop() ([]rt.OpTime, error) {
+	if err := b.begin(); err != nil {
+		return nil, err
+	}
+	defer b.mu.Unlock()
+	p := b.prof
+	if p == nil {
+		return nil, errors.New("vulkan: ProfileStop without ProfileStart")
+	}
+	err := b.flush()
+	if err == nil {
+		err = b.profGather()
+	}
+	b.profRelease()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rt.OpTime, 0, len(p.order))
+	for _, l := range p.order {
+		out = append(out, *p.times[l])
+	}
+	return out, nil
+}
+
+// profGather reads the timestamps written since the last reset (their
+// commands have run: the caller flushed) into the per-label times.
+func (b *Backend) profGather() error {
+	p := b.prof
+	n := len(p.labels)
+	if n == 0 {
+		return nil
+	}
+	ts := make([]uint64, n)
+	if err := check("read timestamps", C.mmb_query_results(b.ctx, p.pool, 0, C.uint32_t(n), (*C.uint64_t)(unsafe.Pointer(&ts[0])))); err != nil {
+		return err
+	}
+	for i := 1; i < n; i++ {
+		l := p.labels[i]
+		if l == "" || p.labels[i-1] != "" {
+			continue
+		}
+		t := p.times[l]
+		if t == nil {
+			t = &rt.OpTime{Op: l}
+			p.times[l] = t
+			p.order = append(p.order, l)
+		}
+		t.Count++
+		t.Seconds += float64((ts[i]-ts[i-1])&p.mask) * p.period * 1e-9
+	}
+	p.labels = p.labels[:0]
+	return nil
+}
+
+// profRelease destroys the query pool of a profile, if any.
+func (b *Backend) profRelease() {
+	if b.prof != nil {
+		C.mmb_query_pool_destroy(b.ctx, b.prof.pool)
+		b.prof = nil
+	}
 }

@@ -189,6 +189,14 @@ int mmb_device_info(int index, mmb_devinfo *out) {
 	out->max_storage_range = l->maxStorageBufferRange;
 	out->max_alloc_count = l->maxMemoryAllocationCount;
 	memcpy(out->cache_uuid, p.properties.pipelineCacheUUID, 16);
+	out->timestamp_period = l->timestampPeriod;
+	uint32_t nq = 0;
+	p_vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, NULL);
+	VkQueueFamilyProperties qf[16];
+	if (nq > 16) nq = 16;
+	p_vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qf);
+	for (uint32_t i = 0; i < nq; i++) // the family mmb_ctx_create picks
+		if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && qf[i].queueCount > 0) { out->timestamp_valid_bits = qf[i].timestampValidBits; break; }
 
 	VkPhysicalDeviceMemoryProperties mp;
 	p_vkGetPhysicalDeviceMemoryProperties(pd, &mp);
@@ -267,6 +275,11 @@ struct mmb_ctx {
 	DFN(vkDestroyFence)
 	DFN(vkWaitForFences)
 	DFN(vkResetFences)
+	DFN(vkCreateQueryPool)
+	DFN(vkDestroyQueryPool)
+	DFN(vkGetQueryPoolResults)
+	DFN(vkCmdResetQueryPool)
+	DFN(vkCmdWriteTimestamp)
 #undef DFN
 };
 
@@ -316,6 +329,11 @@ static int load_device_fns(mmb_ctx *c) {
 	DFN(vkDestroyFence)
 	DFN(vkWaitForFences)
 	DFN(vkResetFences)
+	DFN(vkCreateQueryPool)
+	DFN(vkDestroyQueryPool)
+	DFN(vkGetQueryPoolResults)
+	DFN(vkCmdResetQueryPool)
+	DFN(vkCmdWriteTimestamp)
 #undef DFN
 	return VK_SUCCESS;
 }
@@ -618,6 +636,24 @@ static void barrier(mmb_ctx *c, VkFlags dst_stage, VkFlags dst_access) {
 	c->vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, dst_stage, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
+int mmb_query_pool_create(mmb_ctx *c, uint32_t n, VkQueryPool *out) {
+	VkQueryPoolCreateInfo ci = {0};
+	ci.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+	ci.queryType = VK_QUERY_TYPE_TIMESTAMP;
+	ci.queryCount = n;
+	return c->vkCreateQueryPool(c->dev, &ci, NULL, out);
+}
+
+void mmb_query_pool_destroy(mmb_ctx *c, VkQueryPool p) {
+	if (p) c->vkDestroyQueryPool(c->dev, p, NULL);
+}
+
+// Results of queries whose commands have completed (mmb_run waits).
+int mmb_query_results(mmb_ctx *c, VkQueryPool p, uint32_t first, uint32_t n, uint64_t *out) {
+	if (n == 0) return VK_SUCCESS;
+	return c->vkGetQueryPoolResults(c->dev, p, first, n, (size_t)n * 8, out, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+}
+
 int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
 	int r;
 	if ((r = c->vkResetCommandBuffer(c->cb, 0)) != VK_SUCCESS) return r;
@@ -649,6 +685,12 @@ int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
 		}
 		case MMB_CMD_FILL:
 			c->vkCmdFillBuffer(c->cb, m->a, m->c, m->d, (uint32_t)m->e);
+			break;
+		case MMB_CMD_TIMESTAMP:
+			c->vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m->a, (uint32_t)m->c);
+			break;
+		case MMB_CMD_RESET_QUERIES:
+			c->vkCmdResetQueryPool(c->cb, m->a, (uint32_t)m->c, (uint32_t)m->d);
 			break;
 		case MMB_CMD_BARRIER:
 			barrier(c, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,

@@ -28,15 +28,19 @@ typedef struct mmb_devinfo {
 	uint32_t max_storage_range;
 	uint32_t max_alloc_count;
 	uint8_t cache_uuid[16];
+	float timestamp_period;         // ns per timestamp tick
+	uint32_t timestamp_valid_bits;  // of the compute queue family; 0: no timestamps
 } mmb_devinfo;
 
 typedef struct mmb_ctx mmb_ctx;
 
-enum { MMB_CMD_DISPATCH = 0, MMB_CMD_COPY = 1, MMB_CMD_FILL = 2, MMB_CMD_BARRIER = 3 };
+enum { MMB_CMD_DISPATCH = 0, MMB_CMD_COPY = 1, MMB_CMD_FILL = 2, MMB_CMD_BARRIER = 3, MMB_CMD_TIMESTAMP = 4, MMB_CMD_RESET_QUERIES = 5 };
 
 // One recorded command. Dispatch: pipeline, set, groups, push constants.
 // Copy: src buffer in a, dst buffer in b, offsets and size in c, d, e (bytes).
 // Fill: buffer in a, offset c, size d (bytes), value e.
+// Timestamp: query pool in a, query c (written when earlier commands are done).
+// Reset queries: query pool in a, first query c, count d.
 typedef struct mmb_cmd {
 	uint32_t kind;
 	uint32_t pc_bytes;
@@ -66,5 +70,10 @@ int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out);
 
 // Records cmds into the context's one command buffer, submits once and waits.
 int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
+
+// Timestamp query pools (mmbbench --profile).
+int mmb_query_pool_create(mmb_ctx *c, uint32_t n, VkQueryPool *out);
+void mmb_query_pool_destroy(mmb_ctx *c, VkQueryPool p);
+int mmb_query_results(mmb_ctx *c, VkQueryPool p, uint32_t first, uint32_t n, uint64_t *out);
 
 #endif

@@ -38,6 +38,7 @@ typedef uint64_t VkFence;
 typedef uint64_t VkSemaphore;
 typedef uint64_t VkSampler;
 typedef uint64_t VkBufferView;
+typedef uint64_t VkQueryPool;
 
 #define VK_SUCCESS 0
 #define VK_TIMEOUT 2
@@ -58,6 +59,7 @@ typedef uint64_t VkBufferView;
 #define VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO 2
 #define VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO 3
 #define VK_STRUCTURE_TYPE_SUBMIT_INFO 4
+#define VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO 11
 #define VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO 5
 #define VK_STRUCTURE_TYPE_FENCE_CREATE_INFO 8
 #define VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO 12
@@ -751,6 +753,23 @@ typedef void (VKAPI_PTR *PFN_vkCmdPushConstants)(VkCommandBuffer, VkPipelineLayo
 typedef void (VKAPI_PTR *PFN_vkCmdDispatch)(VkCommandBuffer, uint32_t, uint32_t, uint32_t);
 typedef void (VKAPI_PTR *PFN_vkCmdPipelineBarrier)(VkCommandBuffer, VkFlags, VkFlags, VkFlags, uint32_t, const VkMemoryBarrier *, uint32_t, const void *, uint32_t, const void *);
 typedef void (VKAPI_PTR *PFN_vkCmdCopyBuffer)(VkCommandBuffer, VkBuffer, VkBuffer, uint32_t, const VkBufferCopy *);
+#define VK_QUERY_TYPE_TIMESTAMP 2
+#define VK_QUERY_RESULT_64_BIT 0x1
+#define VK_QUERY_RESULT_WAIT_BIT 0x2
+#define VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT 0x2000
+typedef struct VkQueryPoolCreateInfo {
+	VkStructureType sType;
+	const void *pNext;
+	VkFlags flags;
+	int32_t queryType;
+	uint32_t queryCount;
+	VkFlags pipelineStatistics;
+} VkQueryPoolCreateInfo;
+typedef VkResult (VKAPI_PTR *PFN_vkCreateQueryPool)(VkDevice, const VkQueryPoolCreateInfo *, const void *, VkQueryPool *);
+typedef void (VKAPI_PTR *PFN_vkDestroyQueryPool)(VkDevice, VkQueryPool, const void *);
+typedef VkResult (VKAPI_PTR *PFN_vkGetQueryPoolResults)(VkDevice, VkQueryPool, uint32_t, uint32_t, size_t, void *, VkDeviceSize, VkFlags);
+typedef void (VKAPI_PTR *PFN_vkCmdResetQueryPool)(VkCommandBuffer, VkQueryPool, uint32_t, uint32_t);
+typedef void (VKAPI_PTR *PFN_vkCmdWriteTimestamp)(VkCommandBuffer, VkFlags, VkQueryPool, uint32_t);
 typedef void (VKAPI_PTR *PFN_vkCmdFillBuffer)(VkCommandBuffer, VkBuffer, VkDeviceSize, VkDeviceSize, uint32_t);
 typedef VkResult (VKAPI_PTR *PFN_vkQueueSubmit)(VkQueue, uint32_t, const VkSubmitInfo *, VkFence);
 typedef VkResult (VKAPI_PTR *PFN_vkCreateFence)(VkDevice, const VkFenceCreateInfo *, const void *, VkFence *);
