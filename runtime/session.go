@@ -21,12 +21,11 @@ type Session struct {
 	sc   scratch
 	ids  []int32
 
-	logits     []float32 // host logits of the last call
-	all        []float32 // host logits of every position (PrefillAll)
-	argmax     []float32
-	capture    bool
-	hidden     [][]float32
-	hiddenHost []float32
+	logits  []float32 // host logits of the last call
+	all     []float32 // host logits of every position (PrefillAll)
+	argmax  []float32
+	capture bool
+	hidden  [][]float32
 }
 
 type scratch struct {
