@@ -28,4 +28,10 @@ func TestMeasureVulkan(t *testing.T) {
 	if r.Backend != "vulkan" || !strings.Contains(r.Bandwidth.Method, "vkCmdCopyBuffer") {
 		t.Errorf("backend %q, bandwidth by %q", r.Backend, r.Bandwidth.Method)
 	}
+	// The Vulkan backend is a runtime.Profiler: ops are timed on the device.
+	for _, p := range r.Profile {
+		if !strings.HasPrefix(p.Method, "device timestamps") {
+			t.Errorf("%s profiled by %q, want device timestamps", p.Phase, p.Method)
+		}
+	}
 }
