@@ -19,7 +19,7 @@ case "${1:-full}" in
   *) DEF='' ;;
 esac
 FLAGS=${FLAGS:-$DEF}
-PER=${PER:-150} # seconds per model before timeout gives up on it
+PER=${PER:-110} # seconds per model (4 models + conversion fit the 10-minute run limit)
 M=/tmp/m; mkdir -p $M
 {
 echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; bin/mmbrun --list-devices
