@@ -102,19 +102,19 @@ func dotQ8Go(q []byte, x []float32) float32 {
 	return s
 }
 
-func cvtF16(dst []float32, src []uint16) {
+func cvtF16Go(dst []float32, src []uint16) {
 	for i, h := range src {
 		dst[i] = f16(h)
 	}
 }
 
-func cvtBF16(dst []float32, src []uint16) {
+func cvtBF16Go(dst []float32, src []uint16) {
 	for i, h := range src {
 		dst[i] = format.BF16ToF32(h)
 	}
 }
 
-func cvtQ8(dst []float32, q []byte) {
+func cvtQ8Go(dst []float32, q []byte) {
 	for b := 0; b*format.Q8BlockBytes < len(q); b++ {
 		p := q[b*format.Q8BlockBytes:]
 		d := f16(binary.LittleEndian.Uint16(p))

@@ -69,6 +69,15 @@ func dot4Q8AVX512(x *float32, w *byte, stride, n int, out *[4]float32)
 func axpyAVX2(y *float32, a float32, x *float32, n int)
 
 //go:noescape
+func cvtF16AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func cvtBF16AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func cvtQ8AVX2(dst *float32, q *byte, nblocks int)
+
+//go:noescape
 func sumU64AVX2(p *uint64, n int) uint64
 
 func dotF32(a, b []float32) float32 {
@@ -213,4 +222,37 @@ func axpy(y []float32, a float32, x []float32) {
 	if n < len(y) {
 		axpyGo(y[n:], a, x[n:])
 	}
+}
+
+func cvtF16(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	if useAVX2 && n > 0 {
+		cvtF16AVX2(&dst[0], &src[0], n)
+	} else {
+		n = 0
+	}
+	cvtF16Go(dst[n:], src[n:])
+}
+
+func cvtBF16(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	if useAVX2 && n > 0 {
+		cvtBF16AVX2(&dst[0], &src[0], n)
+	} else {
+		n = 0
+	}
+	cvtBF16Go(dst[n:], src[n:])
+}
+
+// cvtQ8 converts whole blocks (the product d·q is exact in float32).
+func cvtQ8(dst []float32, q []byte) {
+	nb := len(q) / format.Q8BlockBytes
+	if !useAVX2 || nb == 0 {
+		cvtQ8Go(dst, q)
+		return
+	}
+	_ = dst[nb*format.Q8Block-1]
+	cvtQ8AVX2(&dst[0], &q[0], nb)
 }

@@ -606,3 +606,78 @@ axloop:
 axdone:
 	VZEROUPPER
 	RET
+
+// Row conversions for the prefill path (a block of weight rows is converted
+// once and reused by every activation row).
+
+// func cvtF16AVX2(dst *float32, src *uint16, n int)   n a multiple of 8
+TEXT ·cvtF16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+ch16loop:
+	CMPQ CX, $8
+	JL ch16done
+	VCVTPH2PS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP ch16loop
+ch16done:
+	VZEROUPPER
+	RET
+
+// func cvtBF16AVX2(dst *float32, src *uint16, n int)   n a multiple of 8
+TEXT ·cvtBF16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+cb16loop:
+	CMPQ CX, $8
+	JL cb16done
+	VPMOVZXWD (SI), Y0
+	VPSLLD $16, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP cb16loop
+cb16done:
+	VZEROUPPER
+	RET
+
+// func cvtQ8AVX2(dst *float32, q *byte, nblocks int)
+TEXT ·cvtQ8AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ nblocks+16(FP), CX
+	LEAQ ·f16Table(SB), R8
+cq8loop:
+	CMPQ CX, $1
+	JL cq8done
+	MOVWQZX (SI), AX
+	VBROADCASTSS (R8)(AX*4), Y8
+	VPMOVSXBD 2(SI), Y4
+	VPMOVSXBD 10(SI), Y5
+	VPMOVSXBD 18(SI), Y6
+	VPMOVSXBD 26(SI), Y7
+	VCVTDQ2PS Y4, Y4
+	VCVTDQ2PS Y5, Y5
+	VCVTDQ2PS Y6, Y6
+	VCVTDQ2PS Y7, Y7
+	VMULPS Y8, Y4, Y4
+	VMULPS Y8, Y5, Y5
+	VMULPS Y8, Y6, Y6
+	VMULPS Y8, Y7, Y7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	ADDQ $34, SI
+	ADDQ $128, DI
+	DECQ CX
+	JMP cq8loop
+cq8done:
+	VZEROUPPER
+	RET

@@ -35,3 +35,7 @@ func SumUint64(p []uint64) uint64 {
 var useAVX512 = false
 
 func axpy(y []float32, a float32, x []float32) { axpyGo(y, a, x) }
+
+func cvtF16(dst []float32, src []uint16)  { cvtF16Go(dst, src) }
+func cvtBF16(dst []float32, src []uint16) { cvtBF16Go(dst, src) }
+func cvtQ8(dst []float32, q []byte)       { cvtQ8Go(dst, q) }

@@ -183,3 +183,40 @@ func TestAxpy(t *testing.T) {
 		}
 	}
 }
+
+// Conversions are exact: the fast ones equal the portable ones bit for bit.
+func TestConvertRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{32, 40, 96, 100, 768} {
+		vals := make([]float32, n)
+		for i := range vals {
+			vals[i] = float32(r.NormFloat64())
+		}
+		vals[0] = 1e-6 // an f16 subnormal
+		for _, dt := range []format.DType{format.F16, format.BF16, format.Q8_0} {
+			if dt == format.Q8_0 && n%32 != 0 {
+				continue
+			}
+			data, exact := backendtest.EncodeWeight(dt, 1, n, vals)
+			up, err := New(Options{Threads: 1}).Upload("w", dt, 1, n, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := up.(*Weight)
+			got := make([]float32, n)
+			switch dt {
+			case format.F16:
+				cvtF16(got, w.u16)
+			case format.BF16:
+				cvtBF16(got, w.u16)
+			case format.Q8_0:
+				cvtQ8(got, w.q8)
+			}
+			for i := range got {
+				if float64(got[i]) != exact[i] {
+					t.Fatalf("%s n %d: [%d] = %v, want %v", dt, n, i, got[i], exact[i])
+				}
+			}
+		}
+	}
+}
