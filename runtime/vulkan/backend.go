@@ -39,6 +39,7 @@ type Backend struct {
 	ctx      *C.mmb_ctx
 	dev      DeviceInfo
 	subgroup bool
+	scalarMV bool        // tests: use the word-at-a-time matvec even where matvec4 fits
 	rpw      uint32      // matvec output rows per workgroup with subgroups
 	specMV   [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
 	maxRange uint64      // maxStorageBufferRange

@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/mmbformat/mmb/format"
 	rt "github.com/mmbformat/mmb/runtime"
 )
 
@@ -19,10 +20,17 @@ import (
 // shared-memory reductions need.
 const (
 	wgMatvec = 128
-	wgRow    = 128 // one workgroup per row: RMSNorm, Argmax
-	wgElem   = 256 // elementwise
-	wgHead   = 64  // one workgroup per head: attention, scan, gated norm
+	// matvec4: 2 rows per workgroup with 32-wide subgroups, so that even
+	// 512-row projections spread over 256 workgroups (132 SMs on an H200).
+	wgMatvec4 = 64
+	wgRow     = 128 // one workgroup per row: RMSNorm, Argmax
+	wgElem    = 256 // elementwise
+	wgHead    = 64  // one workgroup per head: attention, scan, gated norm
 )
+
+// vecAlign is the multiple of K that matvec4 needs per dtype: a row must be
+// whole 16-byte words (Q8_0 rows are whole blocks already).
+var vecAlign = map[format.DType]int{format.F32: 4, format.F16: 8, format.BF16: 8, format.Q8_0: 32}
 
 var (
 	specRow    = []uint32{wgRow}
@@ -56,6 +64,13 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	}
 	sfx := dtSuffix[wt.dt]
 	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
+	if rows <= matvecRows && b.subgroup && !b.scalarMV && wt.cols%vecAlign[wt.dt] == 0 {
+		// 16-byte weight loads; one subgroup per output row.
+		rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
+		spec := []uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))}
+		return b.dispatch("matvec4_"+sfx, spec, ceilDiv(wt.rows, int(rpw)), bufs, 1<<2,
+			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+	}
 	if rows <= matvecRows {
 		spec := b.specMV[bits.Len(uint(rows-1))] // 1, 2, 4 or 8 rows
 		if b.subgroup {

@@ -27,7 +27,8 @@ var Variants = func() []Variant {
 		v = append(v,
 			Variant{"matvec_" + d.suffix, "matvec.comp", []string{"WDT=" + d.code}},
 			Variant{"matvec_" + d.suffix + "_sg", "matvec.comp", []string{"WDT=" + d.code, "SUBGROUP"}},
-			Variant{"matmul_" + d.suffix, "matmul.comp", []string{"WDT=" + d.code}})
+			Variant{"matmul_" + d.suffix, "matmul.comp", []string{"WDT=" + d.code}},
+			Variant{"matvec4_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix}})
 	}
 	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax"} {
 		v = append(v, Variant{s, s + ".comp", nil})

@@ -1,0 +1,110 @@
+#version 450
+// y[r, n] = x[r, :] · w[n, :] for up to 8 token rows (decode), bandwidth-bound:
+// one subgroup per output row, RPW rows per workgroup, and every lane reads
+// the weights in 16-byte words (8 f16/bf16 values, 4 f32, or half a Q8_0
+// block), U of them before using any, so that enough bytes are in flight to
+// fill HBM (≈ 2.5 MB over the H200's 132 SMs). No shared memory, no barriers:
+// lanes sum through subgroupAdd. The caller guarantees K % 8 == 0 (f16/bf16),
+// K % 4 == 0 (f32); Q8_0 rows are whole 32-value blocks, whose quants are
+// 32 bytes at 32·block and whose f16 scale sits at halfword 2·so + block.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint RPW = 1;
+layout(constant_id = 2) const uint MAXR = 1;
+layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
+layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
+layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
+layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
+layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
+
+#define U 4u
+
+vec4 lo16(uvec2 w) {
+#ifdef W_bf16
+	return vec4(uintBitsToFloat(w.x << 16), uintBitsToFloat(w.x & 0xffff0000u), uintBitsToFloat(w.y << 16), uintBitsToFloat(w.y & 0xffff0000u));
+#else
+	return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+#endif
+}
+
+vec4 i8x4(uint w) { return vec4(ivec4(int(w) << 24, int(w) << 16, int(w) << 8, int(w)) >> 24); }
+
+void main() {
+	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
+	for (uint i = gl_SubgroupID; i < RPW; i += gl_NumSubgroups) {
+		uint n = group_id() * RPW + i;
+		if (n >= pc.N) return; // subgroup-uniform
+		float acc[MAXR];
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
+		uint xr = pc.K / 4u; // vec4s per token row of x
+#ifdef W_q8
+		uint nw = pc.K / 32u; // blocks per row
+		uint base = n * nw;
+		for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+			uvec4 qa[U], qb[U];
+			float sc[U];
+			[[unroll]] for (uint u = 0u; u < U; u++) {
+				uint j = j0 + u * SG, bi = base + j;
+				bool ok = j < nw;
+				qa[u] = ok ? W4[2u * bi] : uvec4(0u);
+				qb[u] = ok ? W4[2u * bi + 1u] : uvec4(0u);
+				sc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+			}
+			[[unroll]] for (uint u = 0u; u < U; u++) {
+				uint j = j0 + u * SG;
+				if (j < nw) {
+					[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+						if (r < pc.rows) {
+							uint xb = r * xr + 8u * j;
+							float s = dot(i8x4(qa[u].x), X4[xb]) + dot(i8x4(qa[u].y), X4[xb + 1u])
+								+ dot(i8x4(qa[u].z), X4[xb + 2u]) + dot(i8x4(qa[u].w), X4[xb + 3u])
+								+ dot(i8x4(qb[u].x), X4[xb + 4u]) + dot(i8x4(qb[u].y), X4[xb + 5u])
+								+ dot(i8x4(qb[u].z), X4[xb + 6u]) + dot(i8x4(qb[u].w), X4[xb + 7u]);
+							acc[r] += sc[u] * s;
+						}
+					}
+				}
+			}
+		}
+#else
+#ifdef W_f32
+		uint nw = pc.K / 4u; // 16-byte words per row
+#else
+		uint nw = pc.K / 8u;
+#endif
+		uint base = n * nw;
+		for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+			uvec4 w[U];
+			[[unroll]] for (uint u = 0u; u < U; u++) {
+				uint j = j0 + u * SG;
+				w[u] = j < nw ? W4[base + j] : uvec4(0u);
+			}
+			[[unroll]] for (uint u = 0u; u < U; u++) {
+				uint j = j0 + u * SG;
+				if (j < nw) {
+					[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+						if (r < pc.rows) {
+#ifdef W_f32
+							acc[r] += dot(uintBitsToFloat(w[u]), X4[r * xr + j]);
+#else
+							uint xb = r * xr + 2u * j;
+							acc[r] += dot(lo16(w[u].xy), X4[xb]) + dot(lo16(w[u].zw), X4[xb + 1u]);
+#endif
+						}
+					}
+				}
+			}
+		}
+#endif
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+			if (r < pc.rows) {
+				float s = subgroupAdd(acc[r]);
+				if (subgroupElect()) Y[r * pc.N + n] = s;
+			}
+		}
+	}
+}
