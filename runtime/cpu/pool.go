@@ -21,6 +21,7 @@ type job interface{ run(w, lo, hi int) }
 // the dispatch generation for a while (spinIters) before they park.
 type pool struct {
 	n      int
+	spin   int             // spin iterations before parking
 	wake   []chan struct{} // per worker, buffered 1
 	parked []atomic.Bool
 	gen    atomic.Uint64 // dispatch generation
@@ -38,7 +39,10 @@ type pool struct {
 const spinIters = 1 << 14
 
 func newPool(n int) *pool {
-	p := &pool{n: n, wake: make([]chan struct{}, n), parked: make([]atomic.Bool, n)}
+	p := &pool{n: n, wake: make([]chan struct{}, n), parked: make([]atomic.Bool, n), spin: spinIters}
+	if n > runtime.GOMAXPROCS(0) {
+		p.spin = 0 // more workers than processors: spinning would only steal time
+	}
 	for i := 1; i < n; i++ {
 		p.wake[i] = make(chan struct{}, 1)
 		go p.worker(i)
@@ -51,7 +55,7 @@ func (p *pool) worker(w int) {
 	for {
 		// Wait for a new generation: spin, then park.
 		for spins := 0; p.gen.Load() == seen; spins++ {
-			if spins < spinIters {
+			if spins < p.spin {
 				if spins&255 == 255 {
 					runtime.Gosched()
 				}
