@@ -131,3 +131,14 @@ func axpyGo(y []float32, a float32, x []float32) {
 		y[i] += a * x[i]
 	}
 }
+
+// ssmRowGo updates s = a·s + dx·b and returns s·c.
+func ssmRowGo(s, b, c []float32, a, dx float32) float32 {
+	b, c = b[:len(s)], c[:len(s)]
+	var r float32
+	for k := range s {
+		s[k] = a*s[k] + dx*b[k]
+		r += s[k] * c[k]
+	}
+	return r
+}

@@ -78,6 +78,9 @@ func cvtBF16AVX2(dst *float32, src *uint16, n int)
 func cvtQ8AVX2(dst *float32, q *byte, nblocks int)
 
 //go:noescape
+func ssmRowAVX2(s, b, c *float32, a, dx float32, n int) float32
+
+//go:noescape
 func sumU64AVX2(p *uint64, n int) uint64
 
 func dotF32(a, b []float32) float32 {
@@ -255,4 +258,18 @@ func cvtQ8(dst []float32, q []byte) {
 	}
 	_ = dst[nb*format.Q8Block-1]
 	cvtQ8AVX2(&dst[0], &q[0], nb)
+}
+
+// ssmRow updates s = a·s + dx·b and returns s·c.
+func ssmRow(s, b, c []float32, a, dx float32) float32 {
+	b, c = b[:len(s)], c[:len(s)]
+	n := len(s) &^ 7
+	if !useAVX2 || n == 0 {
+		return ssmRowGo(s, b, c, a, dx)
+	}
+	r := ssmRowAVX2(&s[0], &b[0], &c[0], a, dx, n)
+	if n < len(s) {
+		r += ssmRowGo(s[n:], b[n:], c[n:], a, dx)
+	}
+	return r
 }

@@ -720,3 +720,50 @@ cq8loop:
 cq8done:
 	VZEROUPPER
 	RET
+
+// func ssmRowAVX2(s, b, c *float32, a, dx float32, n int) float32
+// s = a·s + dx·b, returning s·c (after the update); n a multiple of 8. One
+// row of the decode scan's state update and readout in a single pass.
+TEXT ·ssmRowAVX2(SB), NOSPLIT, $0-44
+	MOVQ s+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ c+16(FP), DX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS dx+28(FP), Y2
+	MOVQ n+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y5, Y5, Y5
+ssmloop16:
+	CMPQ CX, $16
+	JL ssmloop8
+	VMULPS (DI), Y1, Y3
+	VMULPS 32(DI), Y1, Y6
+	VFMADD231PS (SI), Y2, Y3
+	VFMADD231PS 32(SI), Y2, Y6
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y6, 32(DI)
+	VFMADD231PS (DX), Y3, Y0
+	VFMADD231PS 32(DX), Y6, Y5
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP ssmloop16
+ssmloop8:
+	CMPQ CX, $8
+	JL ssmdone
+	VMULPS (DI), Y1, Y3
+	VFMADD231PS (SI), Y2, Y3
+	VMOVUPS Y3, (DI)
+	VFMADD231PS (DX), Y3, Y0
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP ssmloop8
+ssmdone:
+	VADDPS Y5, Y0, Y0
+	HSUM
+	VZEROUPPER
+	MOVSS X0, ret+40(FP)
+	RET

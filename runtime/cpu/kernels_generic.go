@@ -39,3 +39,5 @@ func axpy(y []float32, a float32, x []float32) { axpyGo(y, a, x) }
 func cvtF16(dst []float32, src []uint16)  { cvtF16Go(dst, src) }
 func cvtBF16(dst []float32, src []uint16) { cvtBF16Go(dst, src) }
 func cvtQ8(dst []float32, q []byte)       { cvtQ8Go(dst, q) }
+
+func ssmRow(s, b, c []float32, a, dx float32) float32 { return ssmRowGo(s, b, c, a, dx) }

@@ -220,3 +220,28 @@ func TestConvertRows(t *testing.T) {
 		}
 	}
 }
+
+func TestSSMRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const u = 1.0 / (1 << 24)
+	for _, n := range []int{1, 8, 16, 23, 64} {
+		s, b, c := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range s {
+			s[i], b[i], c[i] = float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		s0 := append([]float32(nil), s...)
+		got := ssmRow(s, b, c, 0.75, 0.3)
+		var want, abs float64
+		for k := range s {
+			nk := 0.75*float64(s0[k]) + 0.3*float64(b[k])
+			if d := math.Abs(float64(s[k]) - nk); d > 4*u*(math.Abs(0.75*float64(s0[k]))+math.Abs(0.3*float64(b[k]))) {
+				t.Fatalf("n %d: s[%d] = %v, want %v", n, k, s[k], nk)
+			}
+			want += nk * float64(c[k])
+			abs += math.Abs(nk * float64(c[k]))
+		}
+		if d := math.Abs(float64(got) - want); d > float64(n+8)*u*abs {
+			t.Errorf("n %d: s·c = %v, want %v", n, got, want)
+		}
+	}
+}

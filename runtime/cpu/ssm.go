@@ -50,12 +50,7 @@ func (j *scanJob) sequentialHead(h int) {
 		a := float32(math.Exp(float64(d * j.a[h])))
 		y := j.y[t*j.heads*p+h*p : t*j.heads*p+(h+1)*p]
 		for i := 0; i < p; i++ {
-			Si := S[i*n : (i+1)*n]
-			dx := d * x[i]
-			for k := range Si {
-				Si[k] = a*Si[k] + dx*B[k]
-			}
-			y[i] = dotF32(Si, C) + j.dSkip[h]*x[i]
+			y[i] = ssmRow(S[i*n:(i+1)*n], B, C, a, d*x[i]) + j.dSkip[h]*x[i]
 		}
 	}
 }

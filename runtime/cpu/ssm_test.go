@@ -74,3 +74,39 @@ func TestChunkedEqualsSequential(t *testing.T) {
 	cmp("y", ys, yc)
 	cmp("state", ss, sc)
 }
+
+// Prefill-sized scan (512 tokens, 12 heads of 64): sequential vs chunked.
+func BenchmarkSSMScan512(b *testing.B) {
+	const H, KV, P, rows = 12, 4, 64, 512
+	width := 2*KV*P + H*P
+	r := rand.New(rand.NewPCG(1, 1))
+	xbc, dt := make([]float32, rows*width), make([]float32, rows*H)
+	for i := range xbc {
+		xbc[i] = float32(r.NormFloat64())
+	}
+	for i := range dt {
+		dt[i] = float32(r.Float64() - 3)
+	}
+	ones := make([]float32, H)
+	for i := range ones {
+		ones[i] = -1
+	}
+	for _, c := range []struct {
+		name string
+		o    Options
+	}{{"sequential", Options{ChunkRows: -1}}, {"chunked32", Options{Chunk: 32}}, {"chunked64", Options{Chunk: 64}}} {
+		b.Run(c.name, func(b *testing.B) {
+			be := New(c.o)
+			defer be.Close()
+			data, _ := backendtest.EncodeWeight(format.F32, 1, H, ones)
+			w, _ := be.Upload("v", format.F32, 1, H, data)
+			buf := func(v []float32) mrt.Buffer { x, _ := be.Alloc(len(v)); be.Write(x, 0, v); return x }
+			y, st, xb, db := buf(make([]float32, rows*H*P)), buf(make([]float32, H*P*P)), buf(xbc), buf(dt)
+			for i := 0; i < b.N; i++ {
+				if err := be.SSMScan(y, xb, db, st, w, w, w, rows, H, KV, P); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
