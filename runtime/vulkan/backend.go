@@ -39,7 +39,15 @@ type Backend struct {
 	ctx      *C.mmb_ctx
 	dev      DeviceInfo
 	subgroup bool
-	scalarMV bool        // tests: use the word-at-a-time matvec even where matvec4 fits
+	scalarMV bool // tests: use the word-at-a-time matvec even where matvec4 fits
+
+	// attnChunk is the number of context positions per workgroup of the
+	// decode attention; attnPart holds the chunks' partial results.
+	attnChunk int
+	attnPart  devBuf
+	// lastAdd is the Add recorded last, which an RMSNorm of its sum may
+	// replace by one fused dispatch.
+	lastAdd  pendingAdd
 	rpw      uint32      // matvec output rows per workgroup with subgroups
 	specMV   [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
 	maxRange uint64      // maxStorageBufferRange
@@ -171,6 +179,7 @@ func New(opts Options) (*Backend, error) {
 		}
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
+	b.attnChunk = wgAttnDec
 	if b.dummy, err = b.newDevBuf(16); err != nil {
 		b.Close()
 		return nil, err
@@ -455,6 +464,7 @@ func (b *Backend) flush() error {
 	}
 	r := C.mmb_run(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
+	b.lastAdd = pendingAdd{}
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -624,16 +634,7 @@ func (b *Backend) dispatch(name string, spec []uint32, groups uint64, bufs []C.V
 }
 
 func (b *Backend) dispatch3(name string, spec []uint32, gx, gy uint32, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {
-	p, err := b.pipeline(name, spec)
-	if err != nil {
-		return err
-	}
-	var key [nbind]C.VkBuffer
-	for i := range key {
-		key[i] = b.dummy.h
-	}
-	copy(key[:], bufs)
-	s, err := b.set(key)
+	c, err := b.command(name, spec, gx, gy, bufs, pc)
 	if err != nil {
 		return err
 	}
@@ -646,13 +647,32 @@ func (b *Backend) dispatch3(name string, spec []uint32, gx, gy uint32, bufs []C.
 		}
 	}
 	b.hazard(bufs, writes[:nw])
+	b.cmds = append(b.cmds, c)
+	return nil
+}
+
+// command builds a dispatch command (pipeline and descriptor set created on
+// first use) without recording it.
+func (b *Backend) command(name string, spec []uint32, gx, gy uint32, bufs []C.VkBuffer, pc []uint32) (C.mmb_cmd, error) {
+	p, err := b.pipeline(name, spec)
+	if err != nil {
+		return C.mmb_cmd{}, err
+	}
+	var key [nbind]C.VkBuffer
+	for i := range key {
+		key[i] = b.dummy.h
+	}
+	copy(key[:], bufs)
+	s, err := b.set(key)
+	if err != nil {
+		return C.mmb_cmd{}, err
+	}
 	c := C.mmb_cmd{kind: C.MMB_CMD_DISPATCH, pipeline: C.uint64_t(p), set: C.uint64_t(s),
 		gx: C.uint32_t(gx), gy: C.uint32_t(gy), gz: 1, pc_bytes: C.uint32_t(4 * len(pc))}
 	for i, v := range pc {
 		c.pc[i] = C.uint32_t(v)
 	}
-	b.cmds = append(b.cmds, c)
-	return nil
+	return c, nil
 }
 
 func ceilDiv(a, b int) uint64 { return uint64((a + b - 1) / b) }

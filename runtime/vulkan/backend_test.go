@@ -31,6 +31,18 @@ func TestConformanceNoSubgroups(t *testing.T) {
 	})
 }
 
+// The word-at-a-time subgroup matvec, used where K is not a multiple of a
+// 16-byte word, on every shape; and attention split into chunks of 4
+// positions, so that the suite's short contexts take the combining path.
+func TestConformanceScalarMatvec(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) rt.Backend {
+		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+		b.scalarMV = true
+		b.attnChunk = 4
+		return b
+	})
+}
+
 func TestListDevices(t *testing.T) {
 	devs, err := ListDevices()
 	if err != nil {

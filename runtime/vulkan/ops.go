@@ -26,6 +26,9 @@ const (
 	wgRow     = 128 // one workgroup per row: RMSNorm, Argmax
 	wgElem    = 256 // elementwise
 	wgHead    = 64  // one workgroup per head: attention, scan, gated norm
+	// Decode attention: one workgroup per (row, head, chunk of this many
+	// context positions), so one block of the online softmax per chunk.
+	wgAttnDec = 128
 )
 
 // vecAlign is the multiple of K that matvec4 needs per dtype: a row must be
@@ -111,8 +114,38 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 	if dim == 0 {
 		return nil
 	}
-	return b.dispatch("rmsnorm", specRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
-		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps))
+	pc := []uint32{uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps)}
+	if a := b.lastAdd; a.idx > 0 && a.idx == len(b.cmds) && a.dst == xb.h && a.n == rows*dim && d.h != a.dst && d.h != a.src &&
+		rows <= int(min(b.maxGroup, 65535)) {
+		// x was just produced by Add: do the add and the norm in one pass,
+		// replacing the add's dispatch (and saving a barrier between them).
+		c, err := b.command("addnorm", specRow, uint32(rows), 1, []C.VkBuffer{wt.h, xb.h, d.h, a.src}, pc)
+		if err != nil {
+			return err
+		}
+		b.lastAdd = pendingAdd{}
+		b.cmds = b.cmds[:len(b.cmds)-1]
+		// The add's reads and writes (src, x) are already marked since the
+		// last barrier; only dst is new.
+		if b.written[d.h] || b.read[d.h] {
+			b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER})
+			clear(b.written)
+			clear(b.read)
+			b.read[a.src], b.read[a.dst], b.written[a.dst] = true, true, true
+		}
+		b.read[wt.h], b.written[d.h] = true, true
+		b.cmds = append(b.cmds, c)
+		return nil
+	}
+	return b.dispatch("rmsnorm", specRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2, pc...)
+}
+
+// pendingAdd describes an Add dispatch that is the last recorded command
+// (idx is len(cmds) just after it; 0 means none).
+type pendingAdd struct {
+	idx      int
+	dst, src C.VkBuffer
+	n        int
 }
 
 func (b *Backend) Add(dst, src rt.Buffer, n int) error {
@@ -131,7 +164,13 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	return b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
+	if err := b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n)); err != nil {
+		return err
+	}
+	if n > 0 {
+		b.lastAdd = pendingAdd{idx: len(b.cmds), dst: d.h, src: s.h, n: n}
+	}
+	return nil
 }
 
 func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
@@ -220,11 +259,14 @@ func (b *Backend) Attention(out, q, k, v, kCache, vCache rt.Buffer, rows, pos0, 
 	if rows == 0 {
 		return nil
 	}
+	scale := float32(1 / math.Sqrt(float64(headDim)))
+	if rows <= matvecRows {
+		return b.attentionDecode(o, qb, kb, vb, kc, vc, rows, pos0, heads, kvHeads, headDim, scale)
+	}
 	// The new rows are contiguous in both k and the cache: one copy each.
 	size := uint64(rows*kvd) * 4
 	b.copyBuf(kb.h, kc.h, 0, uint64(pos0*kvd)*4, size)
 	b.copyBuf(vb.h, vc.h, 0, uint64(pos0*kvd)*4, size)
-	scale := float32(1 / math.Sqrt(float64(headDim)))
 	return b.dispatch("attention", specHead, uint64(rows*heads), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
 		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale))
 }
@@ -396,4 +438,40 @@ func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) 
 	}
 	b.copyBuf(s.h, d.h, uint64(srcOff)*4, uint64(dstOff)*4, uint64(n)*4)
 	return nil
+}
+
+// attentionDecode runs attention for a few query rows split over the
+// context: attndec per chunk of b.attnChunk positions (which also stores the
+// new keys and values in the caches), then attncomb to merge the chunks when
+// there are several.
+func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads, kvHeads, hd int, scale float32) error {
+	chunk := b.attnChunk
+	nsplit := (pos0 + rows + chunk - 1) / chunk
+	if err := checkDims("Attention", rows*heads*nsplit, hd+2); err != nil {
+		return err
+	}
+	part := b.dummy.h
+	wmask := uint(1<<0 | 1<<2 | 1<<3)
+	if nsplit > 1 {
+		need := uint64(rows*heads*nsplit*(hd+2)) * 4
+		if b.attnPart.bytes < need {
+			// Grown by doubling, so a growing context allocates O(log n)
+			// times; the old buffer may still be used by recorded commands
+			// and is freed at Close with the others.
+			nb, err := b.newDevBuf(max(need, 2*b.attnPart.bytes, 4<<20))
+			if err != nil {
+				return err
+			}
+			b.attnPart = nb
+		}
+		part = b.attnPart.h
+		wmask |= 1 << 6
+	}
+	err := b.dispatch("attndec", []uint32{wgAttnDec}, uint64(rows*heads*nsplit), []C.VkBuffer{o.h, q.h, kc.h, vc.h, k.h, v.h, part}, wmask,
+		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(hd), fbits(scale), uint32(chunk), uint32(nsplit))
+	if err != nil || nsplit == 1 {
+		return err
+	}
+	return b.dispatch("attncomb", specHead, uint64(rows*heads), []C.VkBuffer{o.h, part}, 1<<0,
+		uint32(rows), uint32(pos0), uint32(heads), uint32(hd), uint32(chunk), uint32(nsplit))
 }

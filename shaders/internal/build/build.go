@@ -30,7 +30,7 @@ var Variants = func() []Variant {
 			Variant{"matmul_" + d.suffix, "matmul.comp", []string{"WDT=" + d.code}},
 			Variant{"matvec4_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix}})
 	}
-	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax"} {
+	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "addnorm"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
 	return v

@@ -1,0 +1,102 @@
+#version 450
+// Attention for a few query rows (decode), split over the context
+// ("flash-decoding"): one workgroup per (row, head, chunk of CH positions),
+// so that a long context spreads over many workgroups instead of looping in
+// one per head. Each chunk keeps an online softmax over blocks of the
+// workgroup size. With one chunk the result is written to O directly;
+// otherwise (max, sum, unnormalised accumulator) go to P and attncomb.comp
+// merges them.
+//
+// The new rows' keys and values are read from K and V (not the cache) and the
+// workgroup of chunk 0 of the first query head of each kv head stores them in
+// the cache: no workgroup of this dispatch reads cache positions ≥ pos0, so
+// the copy needs no barrier of its own.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
+#include "common.glsl"
+
+#define MAXHD 256u
+
+layout(local_size_x_id = 0) in;
+#include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
+layout(std430, binding = 0) writeonly buffer OB { float O[]; };
+layout(std430, binding = 1) readonly buffer QB { float Q[]; };
+layout(std430, binding = 2) buffer KCB { float KC[]; };
+layout(std430, binding = 3) buffer VCB { float VC[]; };
+layout(std430, binding = 4) readonly buffer KB { float KN[]; };
+layout(std430, binding = 5) readonly buffer VB { float VN[]; };
+layout(std430, binding = 6) writeonly buffer PB { float P[]; };
+layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; } pc;
+
+shared float qs[MAXHD];
+shared float acc[MAXHD];
+shared float pw[256];
+
+void main() {
+	uint g = group_id();
+	if (g >= pc.rows * pc.heads * pc.nsplit) return;
+	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+	uint c = g % pc.nsplit, rh = g / pc.nsplit;
+	uint r = rh / pc.heads, h = rh % pc.heads;
+	uint grp = pc.heads / pc.kvHeads, kvh = h / grp;
+	uint qbase = rh * pc.hd;
+	uint kd = pc.kvHeads * pc.hd, koff = kvh * pc.hd;
+	uint L = pc.pos0 + r + 1u;
+	if (c == 0u && h % grp == 0u) {
+		uint src = r * kd + koff, dst = (pc.pos0 + r) * kd + koff;
+		for (uint d = t; d < pc.hd; d += wg) {
+			KC[dst + d] = KN[src + d];
+			VC[dst + d] = VN[src + d];
+		}
+	}
+	uint c0 = c * pc.chunk;
+	if (c0 >= L) return; // the whole workgroup: this row has fewer chunks
+	uint c1 = min(L, c0 + pc.chunk);
+	for (uint d = t; d < pc.hd; d += wg) {
+		qs[d] = Q[qbase + d];
+		acc[d] = 0.0;
+	}
+	barrier();
+	float m = -3.0e38, l = 0.0;
+	for (uint p0 = c0; p0 < c1; p0 += wg) {
+		uint p = p0 + t;
+		float s = -3.0e38;
+		if (p < c1) {
+			float dot_ = 0.0;
+			if (p < pc.pos0) {
+				uint kb = p * kd + koff;
+				for (uint d = 0u; d < pc.hd; d++) dot_ += qs[d] * KC[kb + d];
+			} else {
+				uint kb = (p - pc.pos0) * kd + koff;
+				for (uint d = 0u; d < pc.hd; d++) dot_ += qs[d] * KN[kb + d];
+			}
+			s = dot_ * pc.scale;
+		}
+		float mn = max(m, wg_max(s));
+		float corr = exp(m - mn);
+		float e = p < c1 ? exp(s - mn) : 0.0;
+		pw[t] = e;
+		l = l * corr + wg_sum(e); // its barriers also publish pw
+		uint nb = min(wg, c1 - p0);
+		for (uint d = t; d < pc.hd; d += wg) {
+			float a = acc[d] * corr;
+			for (uint j = 0u; j < nb; j++) {
+				uint pj = p0 + j;
+				a += pw[j] * (pj < pc.pos0 ? VC[pj * kd + koff + d] : VN[(pj - pc.pos0) * kd + koff + d]);
+			}
+			acc[d] = a;
+		}
+		m = mn;
+		barrier();
+	}
+	if (pc.nsplit == 1u) {
+		for (uint d = t; d < pc.hd; d += wg) O[qbase + d] = acc[d] / l;
+		return;
+	}
+	uint pb = g * (pc.hd + 2u);
+	if (t == 0u) {
+		P[pb] = m;
+		P[pb + 1u] = l;
+	}
+	for (uint d = t; d < pc.hd; d += wg) P[pb + 2u + d] = acc[d];
+}
