@@ -61,9 +61,9 @@ func weightBytes(rev *format.Revision) int64 {
 
 // bandwidth measures streaming read bandwidth (bytes/s) with the backend's
 // thread count over a buffer well past the last-level cache; best of 3.
-// bwBuf is 1 GiB, four times this machine's 260 MiB L3 (allocated once).
+// bwBuf is 512 MiB, twice this machine's 260 MiB L3 (allocated once).
 var bwBuf = sync.OnceValue(func() []uint64 {
-	buf := make([]uint64, 1<<30/8)
+	buf := make([]uint64, 512<<20/8)
 	for i := range buf {
 		buf[i] = uint64(i) // touch every page before timing
 	}
@@ -111,7 +111,7 @@ func openBench(b *testing.B, path string) (*runtime.Model, *format.File, *cpu.Ba
 // BenchmarkDecode reports decode tokens/s and the fraction of the measured
 // memory bandwidth it uses: weight bytes × tokens/s ÷ bandwidth.
 //
-//	go test ./runtime -run XXX -bench Decode -benchtime 20x
+//	go test ./runtime -run XXX -bench Decode -benchtime 40x
 func BenchmarkDecode(b *testing.B) {
 	bm := &benchModels{dir: b.TempDir(), paths: map[format.DType]string{}}
 	for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {
@@ -127,14 +127,16 @@ func BenchmarkDecode(b *testing.B) {
 			for i := 0; i < 2; i++ { // warm the page cache and scratch
 				s.Step(5)
 			}
-			// Other processes share this machine: bandwidth passes are interleaved
-			// with the steps (one per 4 steps, outside the timer) so that both see
-			// the same load, and the fraction is given from the best samples of
-			// each (least disturbed) and from the medians.
+			// Other processes share this machine, so the load changes during a
+			// run. A bandwidth pass follows every two steps (outside the timer),
+			// and each pair of steps is compared with the pass next to it:
+			// bw-fraction is the median of these paired ratios. The best step
+			// against the best pass is reported too.
 			threads := be.Threads()
 			bwSums := make([]uint64, threads)
 			steps := make([]float64, 0, b.N)
-			var bws []float64
+			var bws, ratios []float64
+			wb := float64(weightBytes(f.Latest()))
 			bandwidthPass(threads, bwSums) // fault in the buffer
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -149,22 +151,26 @@ func BenchmarkDecode(b *testing.B) {
 					b.Fatal(err)
 				}
 				steps = append(steps, time.Since(t0).Seconds())
-				if i%4 == 3 || i == b.N-1 {
+				if i%2 == 1 {
 					b.StopTimer()
-					bws = append(bws, bandwidthPass(threads, bwSums))
+					bw := bandwidthPass(threads, bwSums)
+					bws = append(bws, bw)
+					ratios = append(ratios, wb/((steps[i]+steps[i-1])/2)/bw)
 					b.StartTimer()
 				}
 			}
 			b.StopTimer()
-			wb := float64(weightBytes(f.Latest()))
+			if len(ratios) == 0 {
+				return // b.N == 1: the calibration run
+			}
 			best := slices.Min(steps)
 			bwBest := slices.Max(bws)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 			b.ReportMetric(1/best, "tok/s-best")
-			b.ReportMetric(bwBest/1e9, "GB/s-bw-best")
+			b.ReportMetric(median(bws)/1e9, "GB/s-bw-median")
 			b.ReportMetric(wb/1e6, "MB-weights")
+			b.ReportMetric(median(ratios), "bw-fraction")
 			b.ReportMetric(wb/best/bwBest, "bw-fraction-best")
-			b.ReportMetric(wb/median(steps)/median(bws), "bw-fraction-median")
 		})
 	}
 }
