@@ -19,9 +19,9 @@ type Weight interface {
 // or record them and run them at the next Sync or Read (GPU). All arithmetic
 // accumulates in float32 whatever the weight dtype.
 //
-// Layouts: activations are [rows, width] row-major. Offsets and counts are in
-// elements. Where an op takes an offset (off*) it reads or writes a column
-// range of a wider row, so that one projection output can feed several ops.
+// Layouts: activations are [rows, width] row-major, starting at element 0 of
+// their buffer (a buffer may be longer than an op needs). Offsets and counts
+// are in elements. A Backend is used by one goroutine at a time.
 type Backend interface {
 	Name() string
 	// Alloc returns a zeroed buffer of n float32.
