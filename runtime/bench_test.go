@@ -135,7 +135,7 @@ func BenchmarkDecode(b *testing.B) {
 			threads := be.Threads()
 			bwSums := make([]uint64, threads)
 			steps := make([]float64, 0, b.N)
-			var bws, ratios []float64
+			bws, ratios := make([]float64, 0, b.N/2+1), make([]float64, 0, b.N/2+1)
 			wb := float64(weightBytes(f.Latest()))
 			bandwidthPass(threads, bwSums) // fault in the buffer
 			b.ReportAllocs()
