@@ -1,0 +1,237 @@
+//go:build cgo
+
+package vulkan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mmbformat/mmb/format"
+	rt "github.com/mmbformat/mmb/runtime"
+)
+
+// Kernel benchmarks for the device the tests run on (on the H200:
+// `bin/vulkan.test -test.run '^$' -test.bench Kernel -test.benchtime 3x`).
+// Each reports the bytes it must read per call over the time per call, and
+// that as a fraction of the device-to-device copy bandwidth measured in the
+// same process (the baseline; CopyBandwidth counts read+write bytes).
+
+var benchOnce struct {
+	sync.Once
+	b   *Backend
+	bw  float64
+	err error
+}
+
+func benchBackend(tb testing.TB) (*Backend, float64) {
+	benchOnce.Do(func() {
+		benchOnce.b, benchOnce.err = New(Options{Device: AutoDevice, CacheDir: "-"})
+		if benchOnce.err != nil {
+			return
+		}
+		var bw rt.Bandwidth
+		bw, benchOnce.err = benchOnce.b.CopyBandwidth(1 << 30)
+		benchOnce.bw = bw.BytesPerSec
+	})
+	if benchOnce.err != nil {
+		tb.Fatal(benchOnce.err)
+	}
+	return benchOnce.b, benchOnce.bw
+}
+
+// randomWeight makes rows×cols values of dt that are never zero: f16/bf16
+// magnitudes in [2^-3, 1), Q8_0 quants of any byte with scales near 2^-7.
+func randomWeight(dt format.DType, rows, cols int, seed uint64) []byte {
+	n, _ := dt.NBytes([]int64{int64(rows), int64(cols)})
+	out := make([]byte, n)
+	s := seed*0x9e3779b97f4a7c15 | 1
+	next := func() uint64 { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s }
+	switch dt {
+	case format.F16:
+		for i := 0; i+8 <= len(out); i += 8 {
+			v := next()&0x8fff8fff8fff8fff | 0x3000300030003000
+			binary.LittleEndian.PutUint64(out[i:], v)
+		}
+	case format.BF16:
+		for i := 0; i+8 <= len(out); i += 8 {
+			v := next()&0x807f807f807f807f | 0x3e003e003e003e00
+			binary.LittleEndian.PutUint64(out[i:], v)
+		}
+	case format.Q8_0:
+		for blk := 0; blk+format.Q8BlockBytes <= len(out); blk += format.Q8BlockBytes {
+			binary.LittleEndian.PutUint16(out[blk:], 0x2000|uint16(next()&0x3ff))
+			for i := 2; i < format.Q8BlockBytes; i += 8 {
+				var w [8]byte
+				binary.LittleEndian.PutUint64(w[:], next())
+				copy(out[blk+i:blk+format.Q8BlockBytes], w[:])
+			}
+		}
+	default:
+		panic("randomWeight: dtype")
+	}
+	return out
+}
+
+// BenchmarkKernelMatvec times one-token matvecs of the 1B model's shapes,
+// each followed by a barrier (the next writes the same output), as in a
+// decode step. Weights rotate over copies of at least 256 MB together, so
+// that the 50 MB L2 does not serve them.
+func BenchmarkKernelMatvec(b *testing.B) {
+	be, bw := benchBackend(b)
+	shapes := []struct {
+		name       string
+		rows, cols int
+	}{{"qo_2048x2048", 2048, 2048}, {"kv_512x2048", 512, 2048}, {"up_8192x2048", 8192, 2048}, {"down_2048x8192", 2048, 8192}, {"head_128256x2048", 128256, 2048}}
+	for _, dt := range []format.DType{format.F16, format.Q8_0, format.BF16} {
+		for _, sh := range shapes {
+			for _, scalar := range []bool{false, true} {
+				kern := "matvec4"
+				if scalar {
+					kern = "word"
+				}
+				b.Run(fmt.Sprintf("%s/%s/%s", dt, sh.name, kern), func(b *testing.B) {
+					benchMatvec(b, be, bw, dt, sh.rows, sh.cols, scalar)
+				})
+			}
+		}
+	}
+}
+
+func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, cols int, scalar bool) {
+	wb, _ := dt.NBytes([]int64{int64(rows), int64(cols)})
+	copies := int(max(1, (256<<20+wb-1)/wb))
+	ws := make([]rt.Weight, copies)
+	for i := range ws {
+		w, err := be.Upload("w", dt, rows, cols, randomWeight(dt, rows, cols, uint64(i+1)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ws[i] = w
+	}
+	x, err := be.Alloc(cols)
+	if err != nil {
+		b.Fatal(err)
+	}
+	xv := make([]float32, cols)
+	for i := range xv {
+		xv[i] = float32(i%17)/8 - 1
+	}
+	if err := be.Write(x, 0, xv); err != nil {
+		b.Fatal(err)
+	}
+	y, err := be.Alloc(rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	be.scalarMV = scalar
+	defer func() { be.scalarMV = false }()
+	// About 20 ms of reads per submission at the copy bandwidth, so that
+	// the submit round trip (~45 µs) stays under a few percent.
+	reps := max(copies, int(0.02*bw/float64(wb)))
+	run := func() time.Duration {
+		t0 := time.Now()
+		for j := 0; j < reps; j++ {
+			if err := be.MatMul(y, x, ws[j%copies], 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := be.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	run() // pipelines, descriptor sets
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += run()
+	}
+	per := total.Seconds() / float64(b.N*reps)
+	b.ReportMetric(per*1e6, "µs/call")
+	b.ReportMetric(float64(wb)/per/1e9, "GB/s")
+	b.ReportMetric(float64(wb)/per/bw, "of-copy-bw")
+}
+
+// BenchmarkKernelAttentionDecode times one decode row of attention (32
+// heads, 8 kv heads, head dim 64: the 1B model) at growing context, with a
+// barrier between calls. The KV bytes read per call are 2·ctx·512·4.
+func BenchmarkKernelAttentionDecode(b *testing.B) {
+	be, bw := benchBackend(b)
+	const heads, kv, hd = 32, 8, 64
+	for _, ctx := range []int{128, 1024, 8192, 32768} {
+		b.Run(fmt.Sprintf("ctx_%d", ctx), func(b *testing.B) {
+			alloc := func(n int) rt.Buffer {
+				x, err := be.Alloc(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				v := make([]float32, n)
+				for i := range v {
+					v[i] = float32(i%23)/16 - 0.7
+				}
+				if err := be.Write(x, 0, v); err != nil {
+					b.Fatal(err)
+				}
+				return x
+			}
+			q, k, v := alloc(heads*hd), alloc(kv*hd), alloc(kv*hd)
+			kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
+			out := alloc(heads * hd)
+			const reps = 200
+			run := func() time.Duration {
+				t0 := time.Now()
+				for j := 0; j < reps; j++ {
+					if err := be.Attention(out, q, k, v, kc, vc, 1, ctx-1, heads, kv, hd); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := be.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t0)
+			}
+			run()
+			b.ResetTimer()
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				total += run()
+			}
+			per := total.Seconds() / float64(b.N*reps)
+			bytes := float64(2 * ctx * kv * hd * 4)
+			b.ReportMetric(per*1e6, "µs/call")
+			b.ReportMetric(bytes/per/bw, "of-copy-bw")
+		})
+	}
+}
+
+// BenchmarkKernelDispatch is the floor every op pays in a decode step: an
+// Add of 2048 values followed by a barrier (the next Add writes the same
+// buffer), per call.
+func BenchmarkKernelDispatch(b *testing.B) {
+	be, _ := benchBackend(b)
+	x, _ := be.Alloc(2048)
+	y, _ := be.Alloc(2048)
+	const reps = 1000
+	run := func() time.Duration {
+		t0 := time.Now()
+		for j := 0; j < reps; j++ {
+			if err := be.Add(x, y, 2048); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := be.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	run()
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += run()
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N*reps)*1e6, "µs/call")
+}
