@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The issue-6 figures in one device call: the 1B checkpoint made by
+# transformers, converted by hfconvert (pure attention, 50% and 100% Mamba in
+# f16, q8_0 attention), mmbbench on each (bandwidth, decode, prefill, long
+# context, profile), and HF transformers on the same GPU and checkpoint, so
+# the ratios come from one run. Also a plain copy of the checkpoint as the
+# conversion baseline. Log: $OUT/final.txt; JSON: $OUT/bench-*.json, $OUT/hf.json.
+set -u
+for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ ! -f /usr/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
+  mkdir -p /usr/share/glvnd/egl_vendor.d
+  echo '{"file_format_version":"1.0.0","ICD":{"library_path":"libEGL_nvidia.so.0"}}' > /usr/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+M=/tmp/m; mkdir -p $M
+T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+PER=${PER:-95}
+FLAGS=${FLAGS:-}
+rss() { python3 -c 'import resource,subprocess,sys,time
+t=time.time(); r=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); w=time.time()-t
+print(f"wall {w:.2f}s peak_rss_mb {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024:.0f} rc {r.returncode}")' "$@"; }
+{
+echo "== device $(el)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; bin/mmbrun --list-devices
+echo "== checkpoint $(el)"; python3 bench/gpu/make_models.py $M 2>&1 | tail -1
+echo "== plain copy of the bf16 checkpoint (conversion baseline) $(el)"
+sync; t=$(date +%s.%N); cp -r $M/llama1b-bf16 $M/copy; sync; python3 -c "import sys;print(f'copy {2.4716/(float(sys.argv[2])-float(sys.argv[1])):.2f} GB/s')" $t $(date +%s.%N)
+echo "== conversions $(el)"
+for spec in "bf16:--json:llama1b-bf16" "attn::llama1b-f16" "half:--keep-attention 0.5:llama1b-f16" "mamba:--keep-attention 0:llama1b-f16" "attn-q8:--dtype q8_0:llama1b-f16"; do
+  IFS=: read name fl src <<< "$spec"; echo "-- $name"; rss bin/hfconvert $fl $M/$src $M/$name.mmb
+done
+for m in attn half mamba attn-q8; do
+  echo "== mmbbench $m $(el)"
+  timeout $PER bin/mmbbench --backend vulkan --profile $FLAGS --json-out $OUT/bench-$m.json $M/$m.mmb 2>&1
+  echo "rc $?"
+done
+echo "== HF transformers, same GPU and checkpoint $(el)"
+timeout 150 python3 bench/gpu/hf_decode.py $M/llama1b-f16 2>/dev/null | tail -1 | tee $OUT/hf.json
+echo "== done $(el)"
+} > $OUT/final.txt 2>&1
+tail -c 7000 $OUT/final.txt
