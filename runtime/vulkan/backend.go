@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"unsafe"
 
@@ -45,15 +44,19 @@ type Backend struct {
 	// decode attention; attnPart holds the chunks' partial results.
 	attnChunk int
 	attnPart  devBuf
-	// lastAdd is the Add recorded last, which an RMSNorm of its sum may
-	// replace by one fused dispatch.
-	lastAdd  pendingAdd
-	rpw      uint32      // matvec output rows per workgroup with subgroups
-	specMV   [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
-	maxRange uint64      // maxStorageBufferRange
-	maxGroup uint32      // maxComputeWorkGroupCount[0]
+	// norms maps RMSNorm outputs to their inputs while both are unchanged,
+	// for matvecs that normalise on the fly.
+	norms map[C.VkBuffer]normOf
+	// argmaxSplit is the row width from which Argmax runs in two passes;
+	// argPart holds the first pass's results.
+	argmaxSplit int
+	argPart     devBuf
+	rpw         uint32      // matvec output rows per workgroup with subgroups
+	specMV      [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
+	maxRange    uint64      // maxStorageBufferRange
+	maxGroup    uint32      // maxComputeWorkGroupCount[0]
 
-	pipes map[string]C.VkPipeline
+	pipes map[pipeKey]C.VkPipeline
 	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
 
 	cmds    []C.mmb_cmd
@@ -141,7 +144,7 @@ func New(opts Options) (*Backend, error) {
 		rpw:      uint32(max(1, wgMatvec/max(d.SubgroupSize, 1))),
 		maxRange: uint64(ci.max_storage_range),
 		maxGroup: uint32(ci.max_wg_count[0]),
-		pipes:    map[string]C.VkPipeline{},
+		pipes:    map[pipeKey]C.VkPipeline{},
 		sets:     map[[nbind]C.VkBuffer]C.VkDescriptorSet{},
 		written:  map[C.VkBuffer]bool{},
 		read:     map[C.VkBuffer]bool{},
@@ -180,6 +183,8 @@ func New(opts Options) (*Backend, error) {
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
 	b.attnChunk = wgAttnDec
+	b.argmaxSplit = 8192
+	b.norms = map[C.VkBuffer]normOf{}
 	if b.dummy, err = b.newDevBuf(16); err != nil {
 		b.Close()
 		return nil, err
@@ -464,7 +469,7 @@ func (b *Backend) flush() error {
 	}
 	r := C.mmb_run(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
-	b.lastAdd = pendingAdd{}
+	clear(b.norms)
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -539,13 +544,23 @@ func (b *Backend) saveCache() {
 	}
 }
 
+// pipeKey names a pipeline: a shader variant and its specialisation
+// constants (a comparable struct, so that looking one up per dispatch does
+// not allocate).
+type pipeKey struct {
+	name string
+	spec [4]uint32
+	n    int
+}
+
 // pipeline returns the pipeline for a shader variant and workgroup size,
 // creating it on first use.
 func (b *Backend) pipeline(name string, spec []uint32) (C.VkPipeline, error) {
-	key := name
-	for _, v := range spec {
-		key += "/" + strconv.Itoa(int(v))
+	if len(spec) > len(pipeKey{}.spec) {
+		return 0, fmt.Errorf("vulkan: %s: %d specialisation constants", name, len(spec))
 	}
+	key := pipeKey{name: name, n: len(spec)}
+	copy(key.spec[:], spec)
 	if p, ok := b.pipes[key]; ok {
 		return p, nil
 	}
@@ -600,6 +615,14 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 	for _, w := range writes {
 		b.written[w] = true
+		if len(b.norms) > 0 {
+			delete(b.norms, w)
+			for k, nm := range b.norms {
+				if nm.src == w {
+					delete(b.norms, k)
+				}
+			}
+		}
 	}
 }
 

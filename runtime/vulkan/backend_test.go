@@ -33,12 +33,14 @@ func TestConformanceNoSubgroups(t *testing.T) {
 
 // The word-at-a-time subgroup matvec, used where K is not a multiple of a
 // 16-byte word, on every shape; and attention split into chunks of 4
-// positions, so that the suite's short contexts take the combining path.
+// positions, so that the suite's short contexts take the combining path, and
+// Argmax in two passes from 16 values on.
 func TestConformanceScalarMatvec(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) rt.Backend {
 		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 		b.scalarMV = true
 		b.attnChunk = 4
+		b.argmaxSplit = 16
 		return b
 	})
 }

@@ -71,6 +71,10 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		// 16-byte weight loads; one subgroup per output row.
 		rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
 		spec := []uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))}
+		if nm, ok := b.norms[xb.h]; ok && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
+			return b.dispatch("matvec4n_"+sfx, spec, ceilDiv(wt.rows, int(rpw)), []C.VkBuffer{wt.h, nm.src, d.h, nm.g}, 1<<2,
+				uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so, uint32(nm.off/4), fbits(nm.eps))
+		}
 		return b.dispatch("matvec4_"+sfx, spec, ceilDiv(wt.rows, int(rpw)), bufs, 1<<2,
 			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
 	}
@@ -114,38 +118,25 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 	if dim == 0 {
 		return nil
 	}
-	pc := []uint32{uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps)}
-	if a := b.lastAdd; a.idx > 0 && a.idx == len(b.cmds) && a.dst == xb.h && a.n == rows*dim && d.h != a.dst && d.h != a.src &&
-		rows <= int(min(b.maxGroup, 65535)) {
-		// x was just produced by Add: do the add and the norm in one pass,
-		// replacing the add's dispatch (and saving a barrier between them).
-		c, err := b.command("addnorm", specRow, uint32(rows), 1, []C.VkBuffer{wt.h, xb.h, d.h, a.src}, pc)
-		if err != nil {
-			return err
-		}
-		b.lastAdd = pendingAdd{}
-		b.cmds = b.cmds[:len(b.cmds)-1]
-		// The add's reads and writes (src, x) are already marked since the
-		// last barrier; only dst is new.
-		if b.written[d.h] || b.read[d.h] {
-			b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER})
-			clear(b.written)
-			clear(b.read)
-			b.read[a.src], b.read[a.dst], b.written[a.dst] = true, true, true
-		}
-		b.read[wt.h], b.written[d.h] = true, true
-		b.cmds = append(b.cmds, c)
-		return nil
+	if err := b.dispatch("rmsnorm", specRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
+		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps)); err != nil {
+		return err
 	}
-	return b.dispatch("rmsnorm", specRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2, pc...)
+	if wt.dt == format.F32 && dim%4 == 0 && d.h != xb.h {
+		// A matvec of dst can read x and normalise on the fly (matvec4n),
+		// in the same stage as this dispatch instead of after a barrier.
+		b.norms[d.h] = normOf{src: xb.h, g: wt.h, dim: dim, rows: rows, eps: eps}
+	}
+	return nil
 }
 
-// pendingAdd describes an Add dispatch that is the last recorded command
-// (idx is len(cmds) just after it; 0 means none).
-type pendingAdd struct {
-	idx      int
-	dst, src C.VkBuffer
-	n        int
+// normOf says that a buffer holds RMSNorm(src[off:], g) for rows rows of
+// width dim, as long as neither it nor src has been written since.
+type normOf struct {
+	src, g    C.VkBuffer
+	off       int // floats
+	dim, rows int
+	eps       float32
 }
 
 func (b *Backend) Add(dst, src rt.Buffer, n int) error {
@@ -164,13 +155,7 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	if err := b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n)); err != nil {
-		return err
-	}
-	if n > 0 {
-		b.lastAdd = pendingAdd{idx: len(b.cmds), dst: d.h, src: s.h, n: n}
-	}
-	return nil
+	return b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
 }
 
 func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
@@ -414,7 +399,28 @@ func (b *Backend) Argmax(dst, x rt.Buffer, rows, n int) error {
 	if n == 0 {
 		return fmt.Errorf("vulkan: Argmax over 0 values")
 	}
-	return b.dispatch("argmax", specRow, uint64(rows), []C.VkBuffer{d.h, xb.h}, 1<<0, uint32(rows), uint32(n))
+	if n < b.argmaxSplit {
+		return b.dispatch("argmax", specRow, uint64(rows), []C.VkBuffer{d.h, xb.h}, 1<<0, uint32(rows), uint32(n))
+	}
+	// Wide rows: parts of about 1024 values in parallel, then one merge.
+	parts := min((n+1023)/1024, 1024)
+	slice := (n + parts - 1) / parts
+	if err := checkDims("Argmax", rows, parts, 2); err != nil {
+		return err
+	}
+	need := uint64(rows*parts*2) * 4
+	if b.argPart.bytes < need {
+		nb, err := b.newDevBuf(max(need, 2*b.argPart.bytes, 1<<16))
+		if err != nil {
+			return err
+		}
+		b.argPart = nb
+	}
+	if err := b.dispatch("argmaxpart", specRow, uint64(rows*parts), []C.VkBuffer{b.argPart.h, xb.h}, 1<<0,
+		uint32(rows), uint32(n), uint32(parts), uint32(slice)); err != nil {
+		return err
+	}
+	return b.dispatch("argmaxmerge", specRow, uint64(rows), []C.VkBuffer{d.h, b.argPart.h}, 1<<0, uint32(rows), uint32(parts))
 }
 
 func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) error {
@@ -437,6 +443,11 @@ func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) 
 		return nil
 	}
 	b.copyBuf(s.h, d.h, uint64(srcOff)*4, uint64(dstOff)*4, uint64(n)*4)
+	if nm, ok := b.norms[s.h]; ok && dstOff == 0 && n == nm.dim && srcOff%nm.dim == 0 && srcOff/nm.dim < nm.rows && d.h != nm.src {
+		// One normalised row copied out (the last prefill row for lm_head):
+		// dst is the norm of that row of src.
+		b.norms[d.h] = normOf{src: nm.src, g: nm.g, off: nm.off + srcOff, dim: nm.dim, rows: 1, eps: nm.eps}
+	}
 	return nil
 }
 

@@ -7,6 +7,11 @@
 // lanes sum through subgroupAdd. The caller guarantees K % 8 == 0 (f16/bf16),
 // K % 4 == 0 (f32); Q8_0 rows are whole 32-value blocks, whose quants are
 // 32 bytes at 32·block and whose f16 scale sits at halfword 2·so + block.
+//
+// NORM: x is RMSNorm(h)·g computed on the fly (h from vec4 xoff on, g the
+// f32 norm weight): Σ w·h·g and Σ h² come from the same reads, and the sum
+// is scaled by 1/sqrt(mean(h²) + eps) at the end. The matvec then needs no
+// barrier after the norm that writes x for other readers.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -19,7 +24,24 @@ layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
 layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
+#ifdef NORM
+layout(std430, binding = 3) readonly buffer GB { vec4 G4[]; };
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; } pc;
+float ss[MAXR];
+#else
 layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
+#endif
+
+// xin is x's vec4 i of token row r.
+vec4 xin(uint r, uint i) {
+#ifdef NORM
+	vec4 x = X4[pc.xoff + r * (pc.K / 4u) + i];
+	ss[r] += dot(x, x);
+	return x * G4[i];
+#else
+	return X4[r * (pc.K / 4u) + i];
+#endif
+}
 
 #define U 4u
 
@@ -40,7 +62,9 @@ void main() {
 		if (n >= pc.N) return; // subgroup-uniform
 		float acc[MAXR];
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
-		uint xr = pc.K / 4u; // vec4s per token row of x
+#ifdef NORM
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
+#endif
 #ifdef W_q8
 		uint nw = pc.K / 32u; // blocks per row
 		uint base = n * nw;
@@ -59,11 +83,11 @@ void main() {
 				if (j < nw) {
 					[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 						if (r < pc.rows) {
-							uint xb = r * xr + 8u * j;
-							float s = dot(i8x4(qa[u].x), X4[xb]) + dot(i8x4(qa[u].y), X4[xb + 1u])
-								+ dot(i8x4(qa[u].z), X4[xb + 2u]) + dot(i8x4(qa[u].w), X4[xb + 3u])
-								+ dot(i8x4(qb[u].x), X4[xb + 4u]) + dot(i8x4(qb[u].y), X4[xb + 5u])
-								+ dot(i8x4(qb[u].z), X4[xb + 6u]) + dot(i8x4(qb[u].w), X4[xb + 7u]);
+							uint xb = 8u * j;
+							float s = dot(i8x4(qa[u].x), xin(r, xb)) + dot(i8x4(qa[u].y), xin(r, xb + 1u))
+								+ dot(i8x4(qa[u].z), xin(r, xb + 2u)) + dot(i8x4(qa[u].w), xin(r, xb + 3u))
+								+ dot(i8x4(qb[u].x), xin(r, xb + 4u)) + dot(i8x4(qb[u].y), xin(r, xb + 5u))
+								+ dot(i8x4(qb[u].z), xin(r, xb + 6u)) + dot(i8x4(qb[u].w), xin(r, xb + 7u));
 							acc[r] += sc[u] * s;
 						}
 					}
@@ -89,10 +113,9 @@ void main() {
 					[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 						if (r < pc.rows) {
 #ifdef W_f32
-							acc[r] += dot(uintBitsToFloat(w[u]), X4[r * xr + j]);
+							acc[r] += dot(uintBitsToFloat(w[u]), xin(r, j));
 #else
-							uint xb = r * xr + 2u * j;
-							acc[r] += dot(lo16(w[u].xy), X4[xb]) + dot(lo16(w[u].zw), X4[xb + 1u]);
+							acc[r] += dot(lo16(w[u].xy), xin(r, 2u * j)) + dot(lo16(w[u].zw), xin(r, 2u * j + 1u));
 #endif
 						}
 					}
@@ -103,6 +126,9 @@ void main() {
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			if (r < pc.rows) {
 				float s = subgroupAdd(acc[r]);
+#ifdef NORM
+				s *= inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
+#endif
 				if (subgroupElect()) Y[r * pc.N + n] = s;
 			}
 		}

@@ -28,9 +28,10 @@ var Variants = func() []Variant {
 			Variant{"matvec_" + d.suffix, "matvec.comp", []string{"WDT=" + d.code}},
 			Variant{"matvec_" + d.suffix + "_sg", "matvec.comp", []string{"WDT=" + d.code, "SUBGROUP"}},
 			Variant{"matmul_" + d.suffix, "matmul.comp", []string{"WDT=" + d.code}},
-			Variant{"matvec4_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix}})
+			Variant{"matvec4_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix}},
+			Variant{"matvec4n_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM"}})
 	}
-	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "addnorm"} {
+	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
 	return v
