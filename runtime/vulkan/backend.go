@@ -182,7 +182,7 @@ func New(opts Options) (*Backend, error) {
 		}
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
-	b.attnChunk = wgAttnDec
+	b.attnChunk = attnChunkMin
 	b.argmaxSplit = 8192
 	b.norms = map[C.VkBuffer]normOf{}
 	if b.dummy, err = b.newDevBuf(16); err != nil {

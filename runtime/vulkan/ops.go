@@ -26,9 +26,11 @@ const (
 	wgRow     = 128 // one workgroup per row: RMSNorm, Argmax
 	wgElem    = 256 // elementwise
 	wgHead    = 64  // one workgroup per head: attention, scan, gated norm
-	// Decode attention: one workgroup per (row, head, chunk of this many
-	// context positions), so one block of the online softmax per chunk.
-	wgAttnDec = 128
+	// Decode attention: one workgroup per (row, head, chunk of context
+	// positions); a chunk of attnChunkMin positions is half a workgroup's
+	// softmax block, so the value sums run on two groups of head-dim lanes.
+	wgAttnDec    = 128
+	attnChunkMin = 64
 )
 
 // vecAlign is the multiple of K that matvec4 needs per dtype: a row must be
@@ -456,8 +458,11 @@ func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) 
 // new keys and values in the caches), then attncomb to merge the chunks when
 // there are several.
 func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads, kvHeads, hd int, scale float32) error {
-	chunk := b.attnChunk
-	nsplit := (pos0 + rows + chunk - 1) / chunk
+	// Chunks of attnChunk positions (one softmax block), widened in steps
+	// of attnChunk so that there are at most 256 per head for attncomb.
+	L := pos0 + rows
+	chunk := b.attnChunk * ((L + b.attnChunk*256 - 1) / (b.attnChunk * 256))
+	nsplit := (L + chunk - 1) / chunk
 	if err := checkDims("Attention", rows*heads*nsplit, hd+2); err != nil {
 		return err
 	}

@@ -22,8 +22,10 @@ layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) writeonly buffer OB { float O[]; };
 layout(std430, binding = 1) readonly buffer QB { float Q[]; };
 layout(std430, binding = 2) buffer KCB { float KC[]; };
+layout(std430, binding = 2) buffer KCB4 { vec4 KC4[]; };
 layout(std430, binding = 3) buffer VCB { float VC[]; };
 layout(std430, binding = 4) readonly buffer KB { float KN[]; };
+layout(std430, binding = 4) readonly buffer KB4 { vec4 KN4[]; };
 layout(std430, binding = 5) readonly buffer VB { float VN[]; };
 layout(std430, binding = 6) writeonly buffer PB { float P[]; };
 layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; } pc;
@@ -31,6 +33,12 @@ layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float sc
 shared float qs[MAXHD];
 shared float acc[MAXHD];
 shared float pw[256];
+shared float vpart[256];
+
+// vrow is value d of position p of this kv head (cache below pos0, else the new rows).
+float vrow(uint p, uint kd, uint koff, uint d) {
+	return p < pc.pos0 ? VC[p * kd + koff + d] : VN[(p - pc.pos0) * kd + koff + d];
+}
 
 void main() {
 	uint g = group_id();
@@ -63,7 +71,18 @@ void main() {
 		float s = -3.0e38;
 		if (p < c1) {
 			float dot_ = 0.0;
-			if (p < pc.pos0) {
+			if ((pc.hd & 3u) == 0u) { // 16-byte key loads
+				uint h4 = pc.hd / 4u;
+				if (p < pc.pos0) {
+					uint kb = (p * kd + koff) / 4u;
+					for (uint d = 0u; d < h4; d++)
+						dot_ += dot(vec4(qs[4u * d], qs[4u * d + 1u], qs[4u * d + 2u], qs[4u * d + 3u]), KC4[kb + d]);
+				} else {
+					uint kb = ((p - pc.pos0) * kd + koff) / 4u;
+					for (uint d = 0u; d < h4; d++)
+						dot_ += dot(vec4(qs[4u * d], qs[4u * d + 1u], qs[4u * d + 2u], qs[4u * d + 3u]), KN4[kb + d]);
+				}
+			} else if (p < pc.pos0) {
 				uint kb = p * kd + koff;
 				for (uint d = 0u; d < pc.hd; d++) dot_ += qs[d] * KC[kb + d];
 			} else {
@@ -78,13 +97,35 @@ void main() {
 		pw[t] = e;
 		l = l * corr + wg_sum(e); // its barriers also publish pw
 		uint nb = min(wg, c1 - p0);
-		for (uint d = t; d < pc.hd; d += wg) {
-			float a = acc[d] * corr;
-			for (uint j = 0u; j < nb; j++) {
-				uint pj = p0 + j;
-				a += pw[j] * (pj < pc.pos0 ? VC[pj * kd + koff + d] : VN[(pj - pc.pos0) * kd + koff + d]);
+		if (pc.hd <= wg) {
+			// All invocations: G groups of hd take every G-th position, 8
+			// loads in flight each, then the groups' sums are added.
+			uint G = wg / pc.hd;
+			float a = 0.0;
+			if (t < G * pc.hd) {
+				uint d = t % pc.hd;
+				for (uint j = t / pc.hd; j < nb; j += 8u * G) {
+					float v[8];
+					[[unroll]] for (uint u = 0u; u < 8u; u++) {
+						uint jj = j + u * G;
+						v[u] = jj < nb ? pw[jj] * vrow(p0 + jj, kd, koff, d) : 0.0;
+					}
+					[[unroll]] for (uint u = 0u; u < 8u; u++) a += v[u];
+				}
 			}
-			acc[d] = a;
+			vpart[t] = a;
+			barrier();
+			if (t < pc.hd) {
+				float sum = acc[t] * corr;
+				for (uint g2 = 0u; g2 < G; g2++) sum += vpart[g2 * pc.hd + t];
+				acc[t] = sum;
+			}
+		} else {
+			for (uint d = t; d < pc.hd; d += wg) {
+				float a = acc[d] * corr;
+				for (uint j = 0u; j < nb; j++) a += pw[j] * vrow(p0 + j, kd, koff, d);
+				acc[d] = a;
+			}
 		}
 		m = mn;
 		barrier();

@@ -53,7 +53,14 @@ vec4 lo16(uvec2 w) {
 #endif
 }
 
-vec4 i8x4(uint w) { return vec4(ivec4(int(w) << 24, int(w) << 16, int(w) << 8, int(w)) >> 24); }
+// Four int8 as floats without int-to-float conversions (quarter rate on
+// NVIDIA, which bound the Q8_0 matvec at ~900 GB/s on an H200): the biased
+// byte u = q + 128 under the exponent of 2^23 is the float 2^23 + u, and
+// subtracting 2^23 + 128 leaves q exactly.
+vec4 i8x4(uint w) {
+	uint u = w ^ 0x80808080u;
+	return uintBitsToFloat(uvec4(u & 0xffu, (u >> 8) & 0xffu, (u >> 16) & 0xffu, u >> 24) | 0x4b000000u) - 8388736.0;
+}
 
 void main() {
 	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
