@@ -34,11 +34,12 @@ const (
 // Backend runs the model's ops on one Vulkan device. Its methods may be
 // called from several goroutines; they are serialised.
 type Backend struct {
-	mu       sync.Mutex
-	ctx      *C.mmb_ctx
-	dev      DeviceInfo
-	subgroup bool
-	scalarMV bool // tests: use the word-at-a-time matvec even where matvec4 fits
+	mu          sync.Mutex
+	ctx         *C.mmb_ctx
+	dev         DeviceInfo
+	subgroup    bool
+	untiledAttn bool // no shared-memory room for attnprefill's tiles (or tests)
+	scalarMV    bool // tests: use the word-at-a-time matvec even where matvec4 fits
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.
@@ -183,6 +184,7 @@ func New(opts Options) (*Backend, error) {
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
 	b.attnChunk = attnChunkMin
+	b.untiledAttn = ci.max_shared < 40<<10
 	b.argmaxSplit = 8192
 	b.norms = map[C.VkBuffer]normOf{}
 	if b.dummy, err = b.newDevBuf(16); err != nil {

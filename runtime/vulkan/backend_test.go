@@ -34,13 +34,15 @@ func TestConformanceNoSubgroups(t *testing.T) {
 // The word-at-a-time subgroup matvec, used where K is not a multiple of a
 // 16-byte word, on every shape; and attention split into chunks of 4
 // positions, so that the suite's short contexts take the combining path, and
-// Argmax in two passes from 16 values on.
+// Argmax in two passes from 16 values on, and the one-row-per-workgroup
+// prefill attention.
 func TestConformanceScalarMatvec(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) rt.Backend {
 		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 		b.scalarMV = true
 		b.attnChunk = 4
 		b.argmaxSplit = 16
+		b.untiledAttn = true
 		return b
 	})
 }

@@ -29,8 +29,12 @@ const (
 	// Decode attention: one workgroup per (row, head, chunk of context
 	// positions); a chunk of attnChunkMin positions is half a workgroup's
 	// softmax block, so the value sums run on two groups of head-dim lanes.
-	wgAttnDec    = 128
-	attnChunkMin = 64
+	wgAttnDec = 128
+	// attnprefill.comp keeps 32-row tiles of queries and keys of up to this
+	// head dim in shared memory: 37 KB, so it needs devices with ≥ 40 KB
+	// (NVIDIA and AMD offer 48-64 KB; the Vulkan minimum is 16 KB).
+	attnPrefillMaxHD = 128
+	attnChunkMin     = 64
 )
 
 // vecAlign is the multiple of K that matvec4 needs per dtype: a row must be
@@ -254,6 +258,10 @@ func (b *Backend) Attention(out, q, k, v, kCache, vCache rt.Buffer, rows, pos0, 
 	size := uint64(rows*kvd) * 4
 	b.copyBuf(kb.h, kc.h, 0, uint64(pos0*kvd)*4, size)
 	b.copyBuf(vb.h, vc.h, 0, uint64(pos0*kvd)*4, size)
+	if headDim <= attnPrefillMaxHD && !b.untiledAttn && heads <= int(b.maxGroup) {
+		return b.dispatch3("attnprefill", nil, uint32(heads), uint32(ceilDiv(rows, 32)), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
+			uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale))
+	}
 	return b.dispatch("attention", specHead, uint64(rows*heads), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
 		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale))
 }

@@ -31,7 +31,7 @@ var Variants = func() []Variant {
 			Variant{"matvec4_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix}},
 			Variant{"matvec4n_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM"}})
 	}
-	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge"} {
+	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
 	return v
