@@ -48,6 +48,10 @@ type Backend struct {
 	// norms maps RMSNorm outputs to their inputs while both are unchanged,
 	// for matvecs that normalise on the fly.
 	norms map[C.VkBuffer]normOf
+	glus  map[C.VkBuffer]gluOf // likewise SwiGLU outputs
+	// lastMV is the matvec recorded last, whose output a residual Add may
+	// fold into it.
+	lastMV lastMatvec
 	// argmaxSplit is the row width from which Argmax runs in two passes;
 	// argPart holds the first pass's results.
 	argmaxSplit int
@@ -187,6 +191,7 @@ func New(opts Options) (*Backend, error) {
 	b.untiledAttn = ci.max_shared < 40<<10
 	b.argmaxSplit = 8192
 	b.norms = map[C.VkBuffer]normOf{}
+	b.glus = map[C.VkBuffer]gluOf{}
 	if b.dummy, err = b.newDevBuf(16); err != nil {
 		b.Close()
 		return nil, err
@@ -472,6 +477,8 @@ func (b *Backend) flush() error {
 	r := C.mmb_run(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
+	clear(b.glus)
+	b.lastMV = lastMatvec{}
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -617,12 +624,26 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 	for _, w := range writes {
 		b.written[w] = true
-		if len(b.norms) > 0 {
-			delete(b.norms, w)
-			for k, nm := range b.norms {
-				if nm.src == w {
-					delete(b.norms, k)
-				}
+		b.forget(w)
+	}
+}
+
+// forget drops what is known about buffers derived from w, which is being
+// written.
+func (b *Backend) forget(w C.VkBuffer) {
+	if len(b.norms) > 0 {
+		delete(b.norms, w)
+		for k, nm := range b.norms {
+			if nm.src == w {
+				delete(b.norms, k)
+			}
+		}
+	}
+	if len(b.glus) > 0 {
+		delete(b.glus, w)
+		for k, g := range b.glus {
+			if g.gate == w || g.up == w {
+				delete(b.glus, k)
 			}
 		}
 	}

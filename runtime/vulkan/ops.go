@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/mmbformat/mmb/format"
 	rt "github.com/mmbformat/mmb/runtime"
@@ -77,12 +78,22 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		// 16-byte weight loads; one subgroup per output row.
 		rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
 		spec := []uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))}
+		groups := ceilDiv(wt.rows, int(rpw))
+		pc := []uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}
 		if nm, ok := b.norms[xb.h]; ok && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
-			return b.dispatch("matvec4n_"+sfx, spec, ceilDiv(wt.rows, int(rpw)), []C.VkBuffer{wt.h, nm.src, d.h, nm.g}, 1<<2,
-				uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so, uint32(nm.off/4), fbits(nm.eps))
+			return b.dispatch("matvec4n_"+sfx, spec, groups, []C.VkBuffer{wt.h, nm.src, d.h, nm.g}, 1<<2,
+				append(pc, uint32(nm.off/4), fbits(nm.eps))...)
 		}
-		return b.dispatch("matvec4_"+sfx, spec, ceilDiv(wt.rows, int(rpw)), bufs, 1<<2,
-			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+		mv := lastMatvec{kind: "matvec4", sfx: sfx, spec: spec, groups: groups, bufs: bufs, pc: pc, y: d.h, n: rows * wt.rows}
+		if g, ok := b.glus[xb.h]; ok && rows*wt.cols <= g.n && wt.cols%4 == 0 {
+			mv.kind, mv.bufs = "matvec4s", []C.VkBuffer{wt.h, g.gate, d.h, g.up}
+		}
+		if err := b.dispatch(mv.kind+"_"+sfx, spec, groups, mv.bufs, 1<<2, pc...); err != nil {
+			return err
+		}
+		mv.idx = len(b.cmds)
+		b.lastMV = mv
+		return nil
 	}
 	if rows <= matvecRows {
 		spec := b.specMV[bits.Len(uint(rows-1))] // 1, 2, 4 or 8 rows
@@ -161,6 +172,20 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
+	if mv := b.lastMV; mv.idx > 0 && mv.idx == len(b.cmds) && mv.y == s.h && mv.n == n && !b.read[d.h] && !b.written[d.h] && !slices.Contains(mv.bufs, d.h) {
+		// src was just written by a matvec: it adds y to dst as well, so the
+		// residual update needs no stage of its own. That matvec was the
+		// last command and nothing else wrote y since the last barrier (or
+		// a barrier would stand before it), so its write mark can go.
+		b.lastMV = lastMatvec{}
+		b.cmds = b.cmds[:len(b.cmds)-1]
+		delete(b.written, mv.y)
+		bufs := []C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], b.dummy.h, d.h}
+		if len(mv.bufs) == 4 {
+			bufs[3] = mv.bufs[3]
+		}
+		return b.dispatch(mv.kind+"r_"+mv.sfx, mv.spec, mv.groups, bufs, 1<<2|1<<4, mv.pc...)
+	}
 	return b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
 }
 
@@ -184,7 +209,36 @@ func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	return b.dispatch("swiglu", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, g.h, u.h}, 1<<0, uint32(n))
+	if err := b.dispatch("swiglu", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, g.h, u.h}, 1<<0, uint32(n)); err != nil {
+		return err
+	}
+	if n > 0 && d.h != g.h && d.h != u.h {
+		// A matvec of dst can compute it from gate and up (matvec4s), beside
+		// this dispatch rather than after a barrier.
+		b.glus[d.h] = gluOf{gate: g.h, up: u.h, n: n}
+	}
+	return nil
+}
+
+// gluOf says that a buffer holds silu(gate)·up for n values, as long as none
+// of the three has been written since.
+type gluOf struct {
+	gate, up C.VkBuffer
+	n        int
+}
+
+// lastMatvec describes the matvec4 dispatch that is the last recorded
+// command (idx is len(cmds) just after it; 0: none), which an Add of its
+// output may turn into its residual (…r) variant.
+type lastMatvec struct {
+	idx       int
+	kind, sfx string
+	spec      []uint32
+	groups    uint64
+	bufs      []C.VkBuffer
+	pc        []uint32
+	y         C.VkBuffer
+	n         int
 }
 
 func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.Buffer) error {

@@ -12,6 +12,9 @@
 // f32 norm weight): Σ w·h·g and Σ h² come from the same reads, and the sum
 // is scaled by 1/sqrt(mean(h²) + eps) at the end. The matvec then needs no
 // barrier after the norm that writes x for other readers.
+// SWIGLU: x is silu(gate)·up computed on the fly (gate at binding 1, up at 3),
+// likewise beside the SwiGLU dispatch. RESID: also h += y (binding 4), the
+// residual Add that follows the projection, without a stage of its own.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -31,6 +34,12 @@ float ss[MAXR];
 #else
 layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
 #endif
+#ifdef SWIGLU
+layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
+#endif
+#ifdef RESID
+layout(std430, binding = 4) buffer HB { float H[]; };
+#endif
 
 // xin is x's vec4 i of token row r.
 vec4 xin(uint r, uint i) {
@@ -38,6 +47,9 @@ vec4 xin(uint r, uint i) {
 	vec4 x = X4[pc.xoff + r * (pc.K / 4u) + i];
 	ss[r] += dot(x, x);
 	return x * G4[i];
+#elif defined(SWIGLU)
+	vec4 g = X4[r * (pc.K / 4u) + i];
+	return g / (1.0 + exp(-g)) * U4[r * (pc.K / 4u) + i];
 #else
 	return X4[r * (pc.K / 4u) + i];
 #endif
@@ -136,7 +148,12 @@ void main() {
 #ifdef NORM
 				s *= inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
 #endif
-				if (subgroupElect()) Y[r * pc.N + n] = s;
+				if (subgroupElect()) {
+					Y[r * pc.N + n] = s;
+#ifdef RESID
+					H[r * pc.N + n] += s;
+#endif
+				}
 			}
 		}
 	}

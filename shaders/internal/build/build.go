@@ -29,7 +29,10 @@ var Variants = func() []Variant {
 			Variant{"matvec_" + d.suffix + "_sg", "matvec.comp", []string{"WDT=" + d.code, "SUBGROUP"}},
 			Variant{"matmul_" + d.suffix, "matmul.comp", []string{"WDT=" + d.code}},
 			Variant{"matvec4_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix}},
-			Variant{"matvec4n_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM"}})
+			Variant{"matvec4n_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM"}},
+			Variant{"matvec4s_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU"}},
+			Variant{"matvec4r_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID"}},
+			Variant{"matvec4sr_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU", "RESID"}})
 	}
 	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill"} {
 		v = append(v, Variant{s, s + ".comp", nil})
