@@ -103,6 +103,7 @@ func BenchmarkConvert(b *testing.B) {
 		{"f16-f16", format.F16, 0, 1},
 		{"bf16-f16", format.BF16, format.F16, 1},
 		{"f16-q8_0", format.F16, format.Q8_0, 1},
+		{"f32-f16", format.F32, format.F16, 1},
 		{"bf16-bf16-keep0.5", format.BF16, 0, 0.5},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -356,6 +357,86 @@ func TestTensorReaderSmallReads(t *testing.T) {
 			t.Fatalf("%s: %d bytes, want %d", out, all.Len(), n)
 		}
 	}
+}
+
+// TestTensorReaderParallel: segments large enough to be converted on several
+// goroutines give exactly the bytes of encoding the whole tensor serially,
+// whatever the read size, with a stateful generator still called in order.
+func TestTensorReaderParallel(t *testing.T) {
+	n1 := parallelMin + jobElems/2 + 32*5 // a partial last job
+	want := make([]float32, 0, 2*n1+64)
+	for i := 0; i < n1; i++ {
+		want = append(want, float32(math.Sin(float64(i)*0.37))*float32(1+i%97))
+	}
+	f16src := make([]byte, 2*n1) // f16 of the first part, as a checkpoint would hold it
+	for i, v := range want[:n1] {
+		binary.LittleEndian.PutUint16(f16src[2*i:], format.F32ToF16(v))
+		want[i] = format.F16ToF32(format.F32ToF16(v))
+	}
+	for i := 0; i < n1; i++ {
+		want = append(want, float32(i%1001)/37-13)
+	}
+	small := []float32{1, -2, 3.5, 1e-3}
+	for len(small) < 64 {
+		small = append(small, small[len(small)-4]*0.5)
+	}
+	want = append(want, small...)
+	for _, out := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {
+		mk := func() *tensorReader {
+			next := 0 // the generator's state: values must come out in order
+			return newTensorReader(out, []segment{
+				{src: f16src, srcDT: format.F16, n: int64(n1)},
+				{gen: func(d []float32) {
+					for i := range d {
+						d[i] = float32(next%1001)/37 - 13
+						next++
+					}
+				}, n: int64(n1)},
+				{src: f32Bytes(small), srcDT: format.F32, n: int64(len(small))}}, nil)
+		}
+		nb, _ := out.NBytes([]int64{int64(len(want))})
+		exp := make([]byte, nb)
+		encode(exp, out, want)
+		for _, sz := range []int{7, 1000, 1 << 20} {
+			r := mk()
+			var got []byte
+			p := make([]byte, sz)
+			for {
+				n, err := r.Read(p)
+				got = append(got, p[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i := firstDiff(got, exp); i >= 0 {
+				t.Fatalf("%s, reads of %d: %d bytes, want %d; first difference at byte %d", out, sz, len(got), len(exp), i)
+			}
+			if len(r.free) > maxInFlight() {
+				t.Fatalf("%s: %d job buffers, want at most %d", out, len(r.free), maxInFlight())
+			}
+		}
+	}
+	// A tail shorter than a Q8_0 block is an error after the whole blocks.
+	r := newTensorReader(format.Q8_0, []segment{{src: f16src[:2*(parallelMin+40)], srcDT: format.F16, n: parallelMin + 40}}, nil)
+	n, err := io.Copy(io.Discard, r)
+	if err == nil || n != parallelMin/32*34+34 {
+		t.Fatalf("misaligned tail: %d bytes, err %v; want %d bytes and an error", n, err, parallelMin/32*34+34)
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
 }
 
 // TestMambaInit: with 0.5, each replaced layer's in_proj holds v, k, q row

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/mmbformat/mmb/format"
@@ -165,6 +166,15 @@ type tensorReader struct {
 	unitEl  int // elements per output unit (32 for Q8_0)
 	unitB   int // bytes per output unit
 	check   func() error
+
+	// Large converted segments go through convJobs encoded on other
+	// goroutines: queue holds the jobs in flight in output order, head the
+	// one being read out, free finished buffers for reuse.
+	disp    int64 // elements of segs[cur] handed to jobs
+	queue   []*convJob
+	head    *convJob
+	headOff int
+	free    []*convJob
 }
 
 const chunkElems = 1 << 15
@@ -183,9 +193,12 @@ func (r *tensorReader) Read(p []byte) (int, error) {
 		r.pending = r.pending[n:]
 		return n, nil
 	}
+	if r.head != nil {
+		return r.readHead(p), nil
+	}
 	for r.cur < len(r.segs) && r.pos == r.segs[r.cur].n {
 		r.cur++
-		r.pos = 0
+		r.pos, r.disp = 0, 0
 	}
 	if r.cur == len(r.segs) {
 		return 0, io.EOF
@@ -215,6 +228,9 @@ func (r *tensorReader) Read(p []byte) (int, error) {
 		}
 		r.pos += int64(n) / es
 		return n, nil
+	}
+	if s.n >= parallelMin {
+		return r.readParallel(p, s)
 	}
 	units := int64(len(p) / r.unitB)
 	if rem := (s.n - r.pos) / int64(r.unitEl); units > rem {
@@ -255,6 +271,88 @@ func (r *tensorReader) fill(units int64) {
 		decode(d, s.srcDT, s.src[r.pos*es:(r.pos+k)*es])
 	}
 	r.pos += k
+}
+
+// Quantising to Q8_0 or rounding f32 to f16 costs several times a copy, so
+// segments of at least parallelMin elements are converted in jobs of
+// jobElems on as many goroutines as there are CPUs. Each job is a pure
+// function of its own elements and jobs are read out in order, so the bytes
+// are those of the serial path; at most maxInFlight jobs exist at a time,
+// which bounds memory at maxInFlight·jobElems·(4 + output bytes).
+const (
+	jobElems    = 1 << 16 // a multiple of format.Q8Block
+	parallelMin = 2 * jobElems
+)
+
+func maxInFlight() int { return 2 * max(runtime.GOMAXPROCS(0), 1) }
+
+type convJob struct {
+	vals []float32
+	out  []byte
+	n    int   // bytes of out filled
+	k    int64 // elements
+	done chan struct{}
+}
+
+// readParallel keeps the job queue full, then reads from the oldest job.
+func (r *tensorReader) readParallel(p []byte, s *segment) (int, error) {
+	for len(r.queue) < maxInFlight() && r.disp < s.n {
+		k := min(jobElems, s.n-r.disp)
+		k -= k % int64(r.unitEl)
+		if k == 0 {
+			break // a tail shorter than one unit: reported once the queue is read
+		}
+		j := r.job()
+		j.k = k
+		vals := j.vals[:k]
+		var src []byte
+		if s.gen != nil {
+			s.gen(vals) // generators are sequential streams: fill in order here
+		} else {
+			es := int64(elemSize(s.srcDT))
+			src = s.src[r.disp*es : (r.disp+k)*es]
+		}
+		go func(srcDT, out format.DType) {
+			if src != nil {
+				decode(vals, srcDT, src)
+			}
+			j.n = encode(j.out, out, vals)
+			close(j.done)
+		}(s.srcDT, r.out)
+		r.disp += k
+		r.queue = append(r.queue, j)
+	}
+	if len(r.queue) == 0 {
+		return 0, fmt.Errorf("segment of %d elements is not a multiple of %d", s.n, r.unitEl)
+	}
+	j := r.queue[0]
+	r.queue = append(r.queue[:0], r.queue[1:]...)
+	<-j.done
+	r.pos += j.k
+	r.head, r.headOff = j, 0
+	return r.readHead(p), nil
+}
+
+// job returns a finished job's buffers or new ones.
+func (r *tensorReader) job() *convJob {
+	if n := len(r.free); n > 0 {
+		j := r.free[n-1]
+		r.free = r.free[:n-1]
+		j.done = make(chan struct{})
+		return j
+	}
+	return &convJob{vals: make([]float32, jobElems), out: make([]byte, jobElems/r.unitEl*r.unitB), done: make(chan struct{})}
+}
+
+func (r *tensorReader) readHead(p []byte) int {
+	j := r.head
+	n := copy(p, j.out[r.headOff:j.n])
+	r.headOff += n
+	if r.headOff == j.n {
+		r.head = nil
+		r.free = append(r.free, j)
+	}
+	return n
 }
 
 // bf16ToF16 converts bf16 to f16 with round-to-nearest-even. bf16 has 7
