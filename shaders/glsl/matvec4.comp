@@ -2,8 +2,8 @@
 // y[r, n] = x[r, :] · w[n, :] for up to 8 token rows (decode), bandwidth-bound:
 // one subgroup per output row, RPW rows per workgroup, and every lane reads
 // the weights in 16-byte words (8 f16/bf16 values, 4 f32, or half a Q8_0
-// block), U of them before using any, so that enough bytes are in flight to
-// fill HBM (≈ 2.5 MB over the H200's 132 SMs). No shared memory, no barriers:
+// block), U rounds of them before using any, so that enough bytes are in
+// flight to fill HBM (≈ 2.5 MB over the H200's 132 SMs). No shared memory, no barriers:
 // lanes sum through subgroupAdd. The caller guarantees K % 8 == 0 (f16/bf16),
 // K % 4 == 0 (f32); Q8_0 rows are whole 32-value blocks, whose quants are
 // 32 bytes at 32·block and whose f16 scale sits at halfword 2·so + block.
@@ -55,7 +55,14 @@ vec4 xin(uint r, uint i) {
 #endif
 }
 
+// 16-byte words per lane per round: 8 (4 Q8_0 blocks, 8 words too), so that
+// a 2048-wide f16 row (256 words) is one round of one subgroup: latency, not
+// bandwidth, bounds the small projections of a decode step.
+#ifdef W_q8
 #define U 4u
+#else
+#define U 8u
+#endif
 
 vec4 lo16(uvec2 w) {
 #ifdef W_bf16
