@@ -38,6 +38,7 @@ type Backend struct {
 	ctx         *C.mmb_ctx
 	dev         DeviceInfo
 	subgroup    bool
+	oldMatmul   bool // tests, benchmarks: matmul.comp even where matmul2 fits
 	untiledAttn bool // no shared-memory room for attnprefill's tiles (or tests)
 	scalarMV    bool // tests: use the word-at-a-time matvec even where matvec4 fits
 

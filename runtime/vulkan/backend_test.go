@@ -35,7 +35,7 @@ func TestConformanceNoSubgroups(t *testing.T) {
 // 16-byte word, on every shape; and attention split into chunks of 4
 // positions, so that the suite's short contexts take the combining path, and
 // Argmax in two passes from 16 values on, and the one-row-per-workgroup
-// prefill attention.
+// prefill attention, and the 64×64-tile matmul for every dtype.
 func TestConformanceScalarMatvec(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) rt.Backend {
 		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
@@ -43,6 +43,7 @@ func TestConformanceScalarMatvec(t *testing.T) {
 		b.attnChunk = 4
 		b.argmaxSplit = 16
 		b.untiledAttn = true
+		b.oldMatmul = true
 		return b
 	})
 }

@@ -155,6 +155,64 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 	b.ReportMetric(float64(wb)/per/bw, "of-copy-bw")
 }
 
+// BenchmarkKernelMatmul times prefill matmuls of 512 token rows (the
+// session's prefill chunk) by the 1B model's f16 shapes, matmul2 against
+// matmul, in TFLOP/s (2·M·N·K per call).
+func BenchmarkKernelMatmul(b *testing.B) {
+	be, _ := benchBackend(b)
+	const m = 512
+	for _, sh := range []struct {
+		name       string
+		rows, cols int
+	}{{"qo_2048x2048", 2048, 2048}, {"up_8192x2048", 8192, 2048}, {"down_2048x8192", 2048, 8192}} {
+		w, err := be.Upload("w", format.F16, sh.rows, sh.cols, randomWeight(format.F16, sh.rows, sh.cols, 7))
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, _ := be.Alloc(m * sh.cols)
+		xv := make([]float32, m*sh.cols)
+		for i := range xv {
+			xv[i] = float32(i%29)/16 - 0.9
+		}
+		if err := be.Write(x, 0, xv); err != nil {
+			b.Fatal(err)
+		}
+		y, _ := be.Alloc(m * sh.rows)
+		for _, old := range []bool{false, true} {
+			kern := "matmul2"
+			if old {
+				kern = "matmul"
+			}
+			b.Run(sh.name+"/"+kern, func(b *testing.B) {
+				be.oldMatmul = old
+				defer func() { be.oldMatmul = false }()
+				const reps = 20
+				run := func() time.Duration {
+					t0 := time.Now()
+					for j := 0; j < reps; j++ {
+						if err := be.MatMul(y, x, w, m); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := be.Sync(); err != nil {
+						b.Fatal(err)
+					}
+					return time.Since(t0)
+				}
+				run()
+				b.ResetTimer()
+				var total time.Duration
+				for i := 0; i < b.N; i++ {
+					total += run()
+				}
+				per := total.Seconds() / float64(b.N*reps)
+				b.ReportMetric(per*1e6, "µs/call")
+				b.ReportMetric(2*m*float64(sh.rows)*float64(sh.cols)/per/1e12, "TFLOP/s")
+			})
+		}
+	}
+}
+
 // BenchmarkKernelAttentionDecode times one decode row of attention (32
 // heads, 8 kv heads, head dim 64: the 1B model) at growing context, with a
 // barrier between calls. The KV bytes read per call are 2·ctx·512·4.
@@ -204,6 +262,67 @@ func BenchmarkKernelAttentionDecode(b *testing.B) {
 			b.ReportMetric(per*1e6, "µs/call")
 			b.ReportMetric(bytes/per/bw, "of-copy-bw")
 		})
+	}
+}
+
+// BenchmarkKernelAttentionPrefill times attention for a 512-row prefill chunk
+// (32 heads, 8 kv heads, head dim 64) starting at position pos0, tiled
+// (attnprefill) against one row per workgroup (attention.comp), in TFLOP/s
+// of the causal products (4·hd per query-key pair seen).
+func BenchmarkKernelAttentionPrefill(b *testing.B) {
+	be, _ := benchBackend(b)
+	const heads, kv, hd, rows = 32, 8, 64, 512
+	for _, pos0 := range []int{0, 3584} {
+		for _, untiled := range []bool{false, true} {
+			kern := "tiled"
+			if untiled {
+				kern = "untiled"
+			}
+			b.Run(fmt.Sprintf("pos0_%d/%s", pos0, kern), func(b *testing.B) {
+				alloc := func(n int) rt.Buffer {
+					x, err := be.Alloc(n)
+					if err != nil {
+						b.Fatal(err)
+					}
+					v := make([]float32, n)
+					for i := range v {
+						v[i] = float32(i%23)/16 - 0.7
+					}
+					if err := be.Write(x, 0, v); err != nil {
+						b.Fatal(err)
+					}
+					return x
+				}
+				q, k, v := alloc(rows*heads*hd), alloc(rows*kv*hd), alloc(rows*kv*hd)
+				kc, vc := alloc((pos0+rows)*kv*hd), alloc((pos0+rows)*kv*hd)
+				out := alloc(rows * heads * hd)
+				be.untiledAttn = untiled
+				defer func() { be.untiledAttn = false }()
+				const reps = 5
+				run := func() time.Duration {
+					t0 := time.Now()
+					for j := 0; j < reps; j++ {
+						if err := be.Attention(out, q, k, v, kc, vc, rows, pos0, heads, kv, hd); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := be.Sync(); err != nil {
+						b.Fatal(err)
+					}
+					return time.Since(t0)
+				}
+				run()
+				b.ResetTimer()
+				var total time.Duration
+				for i := 0; i < b.N; i++ {
+					total += run()
+				}
+				per := total.Seconds() / float64(b.N*reps)
+				pairs := float64(rows)*float64(pos0) + float64(rows*(rows+1)/2)
+				b.ReportMetric(per*1e6, "µs/call")
+				b.ReportMetric(4*hd*heads*pairs/per/1e12, "TFLOP/s")
+			})
+		}
 	}
 }
 

@@ -104,6 +104,13 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		return b.dispatch("matvec_"+sfx, spec, uint64(wt.rows), bufs, 1<<2,
 			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
 	}
+	if (wt.dt == format.F16 || wt.dt == format.BF16) && wt.cols%8 == 0 && !b.oldMatmul {
+		gx, gy := ceilDiv(wt.rows, 128), ceilDiv(rows, 64)
+		if gx <= uint64(b.maxGroup) && gy <= 65535 {
+			return b.dispatch3("matmul2_"+sfx, nil, uint32(gx), uint32(gy), bufs, 1<<2,
+				uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+		}
+	}
 	gx, gy := ceilDiv(wt.rows, 64), ceilDiv(rows, 64)
 	if gx > uint64(b.maxGroup) || gy > 65535 {
 		return fmt.Errorf("vulkan: MatMul of %d×%d by %d rows needs too many workgroups", wt.rows, wt.cols, rows)

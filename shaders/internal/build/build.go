@@ -34,6 +34,9 @@ var Variants = func() []Variant {
 			Variant{"matvec4r_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID"}},
 			Variant{"matvec4sr_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU", "RESID"}})
 	}
+	for _, d := range weightDTypes[1:3] { // f16, bf16
+		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
+	}
 	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
