@@ -11,6 +11,7 @@ import (
 	"github.com/mmbformat/mmb/format"
 	"github.com/mmbformat/mmb/runtime"
 	"github.com/mmbformat/mmb/runtime/cpu"
+	"github.com/mmbformat/mmb/runtime/internal/hfref"
 	"github.com/mmbformat/mmb/runtime/internal/testmodel"
 )
 
@@ -36,18 +37,18 @@ func decodeMatchesPrefill(t *testing.T, m *runtime.Model, ids []int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkClose(t, "decode position 2", lg, all[2*V:3*V], selfTol)
+	hfref.CheckClose(t, "decode position 2", lg, all[2*V:3*V], hfref.SelfTol)
 	for p := 3; p < len(ids); p++ {
 		if lg, err = d.Step(ids[p]); err != nil {
 			t.Fatal(err)
 		}
-		checkClose(t, fmt.Sprintf("decode position %d", p), lg, all[p*V:(p+1)*V], selfTol)
+		hfref.CheckClose(t, fmt.Sprintf("decode position %d", p), lg, all[p*V:(p+1)*V], hfref.SelfTol)
 	}
 }
 
 func TestConvertedHybridAndQ8(t *testing.T) {
 	dir := filepath.Join(fixtures, "llama-tiny-f32")
-	r := loadRef(t, dir)
+	r := hfref.Load(t, dir)
 	for _, c := range []struct {
 		name string
 		o    convert.Options
@@ -59,8 +60,8 @@ func TestConvertedHybridAndQ8(t *testing.T) {
 		{"bf16", convert.Options{Input: dir, KeepAttention: convert.Keep(1), DType: format.BF16}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m, _ := openModel(t, convertWith(t, c.o), 2)
-			decodeMatchesPrefill(t, m, r.ids)
+			m, _ := openModel(t, hfref.ConvertWith(t, c.o), 2)
+			decodeMatchesPrefill(t, m, r.IDs)
 		})
 	}
 }
@@ -141,7 +142,7 @@ func TestResetRepeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Same inputs, same state after Reset: bit-identical.
-	checkClose(t, "after Reset", b, a, 0)
+	hfref.CheckClose(t, "after Reset", b, a, 0)
 }
 
 func TestMamba1Unsupported(t *testing.T) {

@@ -2,33 +2,19 @@ package runcmd
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/mmbformat/mmb/convert"
-	"github.com/mmbformat/mmb/runtime/npy"
+	"github.com/mmbformat/mmb/runtime/internal/hfref"
 	"github.com/mmbformat/mmb/runtime/sample"
 )
 
 const fixtures = "../../testdata/fixtures"
-
-func convertDir(t *testing.T, dir string) string {
-	t.Helper()
-	o := convert.Options{Input: dir, Output: filepath.Join(t.TempDir(), "m.mmb")}
-	if _, err := os.Stat(filepath.Join(dir, "mamba_config.json")); err != nil {
-		o.KeepAttention = convert.Keep(1)
-	}
-	if _, err := convert.Convert(context.Background(), o); err != nil {
-		t.Fatalf("convert %s: %v", dir, err)
-	}
-	return o.Output
-}
 
 func run(t *testing.T, o Options) (string, string, error) {
 	t.Helper()
@@ -41,23 +27,6 @@ func run(t *testing.T, o Options) (string, string, error) {
 	}
 	err := Run(o, &out, &errb)
 	return out.String(), errb.String(), err
-}
-
-func readInts(t *testing.T, path string) []int {
-	t.Helper()
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := a.Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
 }
 
 func idsString(ids []int) string {
@@ -80,14 +49,14 @@ func TestFixturesThroughCLI(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			model := convertDir(t, dir)
+			model := hfref.Convert(t, dir, 0)
 			var ref struct{ Prompt string }
 			b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			json.Unmarshal(b, &ref)
-			wantIDs := readInts(t, filepath.Join(dir, "ref_input_ids.npy"))
+			wantIDs := hfref.Ints(t, filepath.Join(dir, "ref_input_ids.npy"))
 
 			out, _, err := run(t, Options{Model: model, Prompt: ref.Prompt, Tokenize: true})
 			if err != nil {
@@ -104,11 +73,11 @@ func TestFixturesThroughCLI(t *testing.T) {
 			if filepath.Base(dir) == "mistral-tiny-f16-spm" {
 				wantTok = append([]int{1}, wantIDs...)
 			}
-			if !equal(got, wantTok) {
+			if !slices.Equal(got, wantTok) {
 				t.Errorf("--tokenize = %v\nHF gave     %v", got, wantTok)
 			}
 
-			greedy := readInts(t, filepath.Join(dir, "ref_greedy_ids.npy"))
+			greedy := hfref.Ints(t, filepath.Join(dir, "ref_greedy_ids.npy"))
 			out, stderr, err := run(t, Options{Model: model, PromptIDs: idsString(wantIDs), MaxNew: 16, PrintIDs: true, Sampling: sample.Params{Temperature: 0}})
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +90,7 @@ func TestFixturesThroughCLI(t *testing.T) {
 			if len(got) < len(greedy) && !strings.Contains(stderr, "stop: stop_id") {
 				t.Fatalf("generated %d ids without an eos stop: %s", len(got), stderr)
 			}
-			if !equal(got, greedy[:len(got)]) {
+			if !slices.Equal(got, greedy[:len(got)]) {
 				t.Errorf("greedy --ids = %v\nHF gave        %v", got, greedy)
 			}
 
@@ -129,22 +98,13 @@ func TestFixturesThroughCLI(t *testing.T) {
 			if _, _, err := run(t, Options{Model: model, PromptIDs: idsString(wantIDs), LogitsOut: npyPath}); err != nil {
 				t.Fatal(err)
 			}
-			gotL := readF32(t, npyPath)
-			wantL := readF32(t, filepath.Join(dir, "ref_logits.npy"))
+			gotL := hfref.Float32(t, npyPath)
+			wantL := hfref.Float32(t, filepath.Join(dir, "ref_logits.npy"))
 			if len(gotL) != len(wantL) {
 				t.Fatalf("--logits-out wrote %d values, HF has %d", len(gotL), len(wantL))
 			}
-			// Same bound as the runtime's HF tests (runtime/model_test.go: fp32 on
-			// both sides from the same stored weights): 1e-5 scaled by the largest
-			// reference magnitude when it exceeds one.
-			scale, worst := 1.0, 0.0
-			for i := range wantL {
-				scale = math.Max(scale, math.Abs(float64(wantL[i])))
-				worst = math.Max(worst, math.Abs(float64(gotL[i]-wantL[i])))
-			}
-			if worst > 1e-5*scale {
-				t.Errorf("--logits-out differs from HF by %.3g (bound %.3g)", worst, 1e-5*scale)
-			}
+			// The same bound as the runtime's HF tests (hfref.HFTol).
+			hfref.CheckClose(t, "--logits-out vs HF", gotL, wantL, hfref.HFTol)
 		})
 	}
 	if n != 4 {
@@ -152,46 +112,11 @@ func TestFixturesThroughCLI(t *testing.T) {
 	}
 }
 
-func readF32(t *testing.T, path string) []float32 {
-	t.Helper()
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := a.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // The bundled model through the CLI: HF's 48-token greedy continuations.
 func TestGocoderGreedy(t *testing.T) {
-	model := convertDir(t, "../../testdata/models/gocoder-4m")
-	ref, err := npy.ReadNPZ("../../testdata/models/gocoder-4m/reference_logits.npz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"0", "1"} {
-		ids, _ := ref["ids"+k].Int64()
-		want, _ := ref["greedy"+k].Int64()
-		prompt := make([]int, len(ids))
-		for i := range ids {
-			prompt[i] = int(ids[i])
-		}
-		out, stderr, err := run(t, Options{Model: model, PromptIDs: idsString(prompt), MaxNew: len(want) - len(ids), PrintIDs: true})
+	model := hfref.Convert(t, "../../testdata/models/gocoder-4m", 0)
+	for _, c := range hfref.Gocoder(t, "../../testdata/models/gocoder-4m/reference_logits.npz") {
+		out, stderr, err := run(t, Options{Model: model, PromptIDs: idsString(c.IDs), MaxNew: len(c.Greedy) - len(c.IDs), PrintIDs: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,15 +124,12 @@ func TestGocoderGreedy(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatal(err)
 		}
-		w := make([]int, len(want))
-		for i := range want {
-			w[i] = int(want[i])
-		}
+		w := c.Greedy
 		if len(got) < len(w) && !strings.Contains(stderr, "stop_id") {
 			t.Fatalf("stopped after %d of %d ids: %s", len(got), len(w), stderr)
 		}
-		if !equal(got, w[:len(got)]) {
-			t.Errorf("prompt %s: got %v\nHF       %v", k, got, w)
+		if len(got) > len(w) || !slices.Equal(got, w[:len(got)]) {
+			t.Errorf("prompt %s: got %v\nHF       %v", c.Name, got, w)
 		}
 		// The text streams and speed goes to stderr.
 		text, stderr, err := run(t, Options{Model: model, Prompt: "package main\n", MaxNew: 8})
@@ -218,7 +140,7 @@ func TestGocoderGreedy(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	model := convertDir(t, filepath.Join(fixtures, "llama-tiny-f32"))
+	model := hfref.Convert(t, filepath.Join(fixtures, "llama-tiny-f32"), 0)
 	cases := []struct {
 		name string
 		o    Options
@@ -241,7 +163,7 @@ func TestErrors(t *testing.T) {
 // A stop string ends generation and is not printed, even when it spans
 // several tokens; the text before it is.
 func TestStopString(t *testing.T) {
-	model := convertDir(t, "../../testdata/models/gocoder-4m")
+	model := hfref.Convert(t, "../../testdata/models/gocoder-4m", 0)
 	prompt := "package main\n\nimport (\n\t\"fmt\"\n"
 	full, _, err := run(t, Options{Model: model, Prompt: prompt, MaxNew: 48})
 	if err != nil {
