@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
@@ -94,9 +93,10 @@ func GenConfig(o GenOptions) (*format.Config, error) {
 	return c, nil
 }
 
-// Generate writes a model with random weights to path: matrices uniform in
-// ±0.02 in o.DType, norms 1, Mamba parameters as the converter initialises
-// them (A_log = log(1..16), dt_bias from dt in [1e-3, 0.1], D = 1). Tensors
+// Generate writes a model with random weights to path: the tensors of
+// testmodel.Tensors, matrices uniform in ±0.02 in o.DType, norms 1, Mamba
+// parameters as the converter initialises them (A_log = log(1..16), dt_bias
+// from dt in [1e-3, 0.1], D = 1). Tensors
 // are generated and encoded in pieces as they are written, so a model of any
 // size needs little memory. Speed is what it is for: the outputs mean nothing.
 func Generate(path string, o GenOptions) (*format.Config, error) {
@@ -133,48 +133,22 @@ func Generate(path string, o GenOptions) (*format.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	seed := o.Seed
-	add := func(name string, dt format.DType, gen func(r *rand.Rand) float32, shape ...int) error {
-		seed++
-		sh := make([]int64, len(shape))
-		n := 1
-		for i, d := range shape {
-			sh[i], n = int64(d), n*d
-		}
-		return w.AddTensor(name, dt, sh, &genReader{dt: dt, left: n, gen: gen, seed: seed})
-	}
 	uni := func(r *rand.Rand) float32 { return 0.02 * (2*r.Float32() - 1) }
-	one := func(*rand.Rand) float32 { return 1 }
-	mat := func(name string, rows, cols int) error { return add(name, dt, uni, rows, cols) }
-	vec := func(name string, n int, gen func(r *rand.Rand) float32) error { return add(name, format.F32, gen, n) }
-	D, I, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
-	H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
-	errs := []error{mat("model.embed_tokens.weight", V, D), vec("model.norm.weight", D, one)}
-	if !c.TieEmbeddings {
-		errs = append(errs, mat("lm_head.weight", V, D))
-	}
-	for i, k := range c.LayerKinds {
-		p := fmt.Sprintf("model.layers.%d.", i)
-		errs = append(errs, vec(p+"input_layernorm.weight", D, one), vec(p+"post_attention_layernorm.weight", D, one),
-			mat(p+"mlp.gate_proj.weight", I, D), mat(p+"mlp.up_proj.weight", I, D), mat(p+"mlp.down_proj.weight", D, I))
-		if k == format.Attention {
-			errs = append(errs, mat(p+"self_attn.q_proj.weight", H*hd, D), mat(p+"self_attn.k_proj.weight", KV*hd, D),
-				mat(p+"self_attn.v_proj.weight", KV*hd, D), mat(p+"self_attn.o_proj.weight", D, H*hd))
-			continue
+	var errs []error
+	for i, t := range testmodel.Tensors(c) {
+		tdt, gen := format.F32, func(*rand.Rand) float32 { return 1 }
+		switch t.Role {
+		case testmodel.Matrix:
+			tdt, gen = dt, uni
+		case testmodel.Conv:
+			gen = uni
+		case testmodel.DTBias:
+			gen = testmodel.InitDTBias
+		case testmodel.ALog:
+			gen = testmodel.InitALog
 		}
-		m := c.Mamba
-		cd := m.DInner + 2*m.DXB
-		errs = append(errs, mat(p+"mamba.in_proj.weight", 2*m.DInner+2*m.DXB+m.Heads, D),
-			add(p+"mamba.conv1d.weight", format.F32, uni, cd, 1, 4),
-			vec(p+"mamba.conv1d.bias", cd, uni),
-			vec(p+"mamba.dt_bias", m.Heads, func(r *rand.Rand) float32 {
-				dt0 := math.Exp(math.Log(1e-3) + r.Float64()*(math.Log(0.1)-math.Log(1e-3)))
-				return float32(dt0 + math.Log(-math.Expm1(-dt0))) // inverse softplus
-			}),
-			vec(p+"mamba.A_log", m.Heads, func(r *rand.Rand) float32 { return float32(math.Log(1 + 15*r.Float64())) }),
-			vec(p+"mamba.D", m.Heads, one),
-			vec(p+"mamba.norm.weight", m.DInner, one),
-			mat(p+"mamba.out_proj.weight", D, m.DInner))
+		n, _ := format.ElemCount(t.Shape)
+		errs = append(errs, w.AddTensor(t.Name, tdt, t.Shape, &genReader{dt: tdt, left: int(n), gen: gen, seed: o.Seed + uint64(i) + 1}))
 	}
 	for _, t := range extra {
 		errs = append(errs, w.AddTensorBytes(t[0], format.U8, []int64{int64(len(t[1]))}, []byte(t[1])))

@@ -26,6 +26,82 @@ func Config(hidden, inter, heads, kvHeads, headDim, vocab int, kinds []format.La
 	return c
 }
 
+// Role says what a tensor holds, for the generators that fill it.
+type Role int
+
+const (
+	Matrix Role = iota // a weight matrix [rows, cols], stored in the model's dtype
+	Norm               // an RMSNorm weight
+	Conv               // Mamba conv1d weight or bias
+	DTBias             // Mamba dt_bias
+	ALog               // Mamba A_log
+	DSkip              // Mamba D
+)
+
+// Tensor is one tensor of a model; all but matrices are stored as f32.
+type Tensor struct {
+	Name  string
+	Shape []int64
+	Role  Role
+}
+
+// Tensors lists the tensors of a model with config c in the order they are
+// written.
+func Tensors(c *format.Config) []Tensor {
+	var ts []Tensor
+	add := func(name string, r Role, shape ...int) {
+		sh := make([]int64, len(shape))
+		for i, d := range shape {
+			sh[i] = int64(d)
+		}
+		ts = append(ts, Tensor{name, sh, r})
+	}
+	D, I, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
+	H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
+	add("model.embed_tokens.weight", Matrix, V, D)
+	add("model.norm.weight", Norm, D)
+	if !c.TieEmbeddings {
+		add("lm_head.weight", Matrix, V, D)
+	}
+	for i, k := range c.LayerKinds {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		add(p+"input_layernorm.weight", Norm, D)
+		add(p+"post_attention_layernorm.weight", Norm, D)
+		add(p+"mlp.gate_proj.weight", Matrix, I, D)
+		add(p+"mlp.up_proj.weight", Matrix, I, D)
+		add(p+"mlp.down_proj.weight", Matrix, D, I)
+		if k == format.Attention {
+			add(p+"self_attn.q_proj.weight", Matrix, H*hd, D)
+			add(p+"self_attn.k_proj.weight", Matrix, KV*hd, D)
+			add(p+"self_attn.v_proj.weight", Matrix, KV*hd, D)
+			add(p+"self_attn.o_proj.weight", Matrix, D, H*hd)
+			continue
+		}
+		m := c.Mamba
+		cd := m.DInner + 2*m.DXB
+		add(p+"mamba.in_proj.weight", Matrix, 2*m.DInner+2*m.DXB+m.Heads, D)
+		add(p+"mamba.conv1d.weight", Conv, cd, 1, 4)
+		add(p+"mamba.conv1d.bias", Conv, cd)
+		add(p+"mamba.dt_bias", DTBias, m.Heads)
+		add(p+"mamba.A_log", ALog, m.Heads)
+		add(p+"mamba.D", DSkip, m.Heads)
+		add(p+"mamba.norm.weight", Norm, m.DInner)
+		add(p+"mamba.out_proj.weight", Matrix, D, m.DInner)
+	}
+	return ts
+}
+
+// InitDTBias draws dt_bias as the converter initialises it: the inverse
+// softplus of dt log-uniform in [1e-3, 0.1].
+func InitDTBias(r *rand.Rand) float32 {
+	dt0 := math.Exp(math.Log(1e-3) + r.Float64()*(math.Log(0.1)-math.Log(1e-3)))
+	return float32(dt0 + math.Log(-math.Expm1(-dt0)))
+}
+
+// InitALog draws A_log as the converter initialises it: log of A uniform in
+// [1, 16].
+func InitALog(r *rand.Rand) float32 { return float32(math.Log(1 + 15*r.Float64())) }
+
 // Write creates path with random weights for c: matrices in dt (scaled like a
 // trained model, std ≈ 1/√fan-in), norms near 1, Mamba parameters as the
 // converter initialises them.
@@ -35,63 +111,33 @@ func Write(path string, c *format.Config, dt format.DType, seed uint64) error {
 		return err
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
-	add := func(name string, dt format.DType, shape []int64, gen func(i int) float32) error {
-		n := 1
-		for _, d := range shape {
-			n *= int(d)
+	for _, t := range Tensors(c) {
+		tdt, gen := format.F32, func() float32 { return 1 }
+		switch t.Role {
+		case Matrix:
+			s := float32(1 / math.Sqrt(float64(t.Shape[1])))
+			tdt, gen = dt, func() float32 { return s * float32(r.NormFloat64()) }
+		case Norm:
+			gen = func() float32 { return 1 + 0.1*float32(r.NormFloat64()) }
+		case Conv:
+			gen = func() float32 { return float32(r.Float64() - 0.5) }
+		case DTBias:
+			gen = func() float32 { return InitDTBias(r) }
+		case ALog:
+			gen = func() float32 { return InitALog(r) }
 		}
+		n, _ := format.ElemCount(t.Shape)
 		vals := make([]float32, n)
 		for i := range vals {
-			vals[i] = gen(i)
+			vals[i] = gen()
 		}
-		b, err := Encode(dt, vals)
+		b, err := Encode(tdt, vals)
+		if err == nil {
+			err = w.AddTensorBytes(t.Name, tdt, t.Shape, b)
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return w.AddTensorBytes(name, dt, shape, b)
-	}
-	mat := func(name string, rows, cols int) error {
-		s := float32(1 / math.Sqrt(float64(cols)))
-		return add(name, dt, []int64{int64(rows), int64(cols)}, func(int) float32 { return s * float32(r.NormFloat64()) })
-	}
-	vec := func(name string, n int, gen func(i int) float32) error {
-		return add(name, format.F32, []int64{int64(n)}, gen)
-	}
-	near1 := func(int) float32 { return 1 + 0.1*float32(r.NormFloat64()) }
-	D, I, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
-	H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
-	errs := []error{mat("model.embed_tokens.weight", V, D), vec("model.norm.weight", D, near1)}
-	if !c.TieEmbeddings {
-		errs = append(errs, mat("lm_head.weight", V, D))
-	}
-	for i, k := range c.LayerKinds {
-		p := fmt.Sprintf("model.layers.%d.", i)
-		errs = append(errs, vec(p+"input_layernorm.weight", D, near1), vec(p+"post_attention_layernorm.weight", D, near1),
-			mat(p+"mlp.gate_proj.weight", I, D), mat(p+"mlp.up_proj.weight", I, D), mat(p+"mlp.down_proj.weight", D, I))
-		switch k {
-		case format.Attention:
-			errs = append(errs, mat(p+"self_attn.q_proj.weight", H*hd, D), mat(p+"self_attn.k_proj.weight", KV*hd, D),
-				mat(p+"self_attn.v_proj.weight", KV*hd, D), mat(p+"self_attn.o_proj.weight", D, H*hd))
-		default:
-			m := c.Mamba
-			cd := m.DInner + 2*m.DXB
-			errs = append(errs, mat(p+"mamba.in_proj.weight", 2*m.DInner+2*m.DXB+m.Heads, D),
-				add(p+"mamba.conv1d.weight", format.F32, []int64{int64(cd), 1, 4}, func(int) float32 { return float32(r.Float64() - 0.5) }),
-				vec(p+"mamba.conv1d.bias", cd, func(int) float32 { return float32(r.Float64() - 0.5) }),
-				vec(p+"mamba.dt_bias", m.Heads, func(int) float32 {
-					dt0 := math.Exp(math.Log(1e-3) + r.Float64()*(math.Log(0.1)-math.Log(1e-3)))
-					return float32(dt0 + math.Log(-math.Expm1(-dt0)))
-				}),
-				vec(p+"mamba.A_log", m.Heads, func(int) float32 { return float32(math.Log(1 + 15*r.Float64())) }),
-				vec(p+"mamba.D", m.Heads, func(int) float32 { return 1 }),
-				vec(p+"mamba.norm.weight", m.DInner, near1),
-				mat(p+"mamba.out_proj.weight", D, m.DInner))
-		}
-	}
-	for _, e := range errs {
-		if e != nil {
 			w.Abort()
-			return e
+			return fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
 	_, err = w.Commit(format.Meta{Stage: "convert", Time: time.Unix(0, 0), Config: c})
