@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -243,7 +244,7 @@ func (p *planner) src(name, why string, shape ...int64) (segment, srcRef, error)
 	if !ok {
 		return segment{}, srcRef{}, fmt.Errorf("%s: tensor %s: dtype %s not supported (F32, F16, BF16)", f.Name(), name, t.DType)
 	}
-	if !equalShape(t.Shape, shape) {
+	if !slices.Equal(t.Shape, shape) {
 		return segment{}, srcRef{}, fmt.Errorf("%s: tensor %s: shape %v contradicts config.json, which implies %v (%s)", f.Name(), name, t.Shape, shape, why)
 	}
 	b, err := f.Data(t)
@@ -252,18 +253,6 @@ func (p *planner) src(name, why string, shape ...int64) (segment, srcRef, error)
 	}
 	p.srcBytes += t.Size()
 	return segment{src: b, srcDT: dt, n: t.Size() / int64(elemSize(dt))}, srcRef{f, t}, nil
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // largeDT is the output dtype of a large matrix whose rows have cols values.
@@ -513,7 +502,7 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 			cfg.Mamba = want
 		}
 	}
-	if !containsKind(cfg.LayerKinds, format.Mamba2) {
+	if !slices.Contains(cfg.LayerKinds, format.Mamba2) {
 		cfg.Mamba = nil
 	}
 	p := &planner{in: in, opts: &o, cfg: &cfg, used: map[string]bool{}}
@@ -606,15 +595,6 @@ func Convert(ctx context.Context, o Options) (*Summary, error) {
 	}
 	sum.Seed, sum.Fallbacks = o.Seed, p.fallbacks
 	return &sum, nil
-}
-
-func containsKind(ks []format.LayerKind, k format.LayerKind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 func writeTensors(ctx context.Context, w *format.Writer, ts []outTensor, prog *progress) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mmbformat/mmb/convert/safetensors"
@@ -115,7 +116,7 @@ func Export(ctx context.Context, o ExportOptions) (*ExportSummary, error) {
 	if err := put("config.json", cj); err != nil {
 		return nil, err
 	}
-	if containsKind(c.LayerKinds, format.Mamba2) {
+	if slices.Contains(c.LayerKinds, format.Mamba2) {
 		if err := put("mamba_config.json", mambaConfigJSON(c)); err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mmbformat/mmb/format"
 	"github.com/mmbformat/mmb/runtime"
+	"github.com/mmbformat/mmb/runtime/internal/testmodel"
 )
 
 // u is the unit roundoff of float32.
@@ -60,56 +61,27 @@ func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6d6d62
 // Q8_0 uses per-block scale max|v|/127 rounded to f16, like llama.cpp.
 func EncodeWeight(dt format.DType, rows, cols int, vals []float32) ([]byte, []float64) {
 	n := rows * cols
+	if dt == format.Q8_0 && cols%format.Q8Block != 0 {
+		panic("backendtest: Q8_0 needs cols multiple of 32")
+	}
+	out, err := testmodel.Encode(dt, vals[:n])
+	if err != nil {
+		panic("backendtest: " + err.Error())
+	}
+	// The exact values are read back from the bytes.
 	exact := make([]float64, n)
-	var out []byte
-	switch dt {
-	case format.F32:
-		out = make([]byte, 4*n)
-		for i, v := range vals[:n] {
-			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
-			exact[i] = float64(v)
+	for i := range exact {
+		switch dt {
+		case format.F32:
+			exact[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(out[4*i:])))
+		case format.F16:
+			exact[i] = float64(format.F16ToF32(binary.LittleEndian.Uint16(out[2*i:])))
+		case format.BF16:
+			exact[i] = float64(format.BF16ToF32(binary.LittleEndian.Uint16(out[2*i:])))
+		case format.Q8_0:
+			p := out[i/format.Q8Block*format.Q8BlockBytes:]
+			exact[i] = float64(format.F16ToF32(binary.LittleEndian.Uint16(p))) * float64(int8(p[2+i%format.Q8Block]))
 		}
-	case format.F16, format.BF16:
-		out = make([]byte, 2*n)
-		for i, v := range vals[:n] {
-			var h uint16
-			var back float32
-			if dt == format.F16 {
-				h = format.F32ToF16(v)
-				back = format.F16ToF32(h)
-			} else {
-				h = format.F32ToBF16(v)
-				back = format.BF16ToF32(h)
-			}
-			binary.LittleEndian.PutUint16(out[2*i:], h)
-			exact[i] = float64(back)
-		}
-	case format.Q8_0:
-		if cols%format.Q8Block != 0 {
-			panic("backendtest: Q8_0 needs cols multiple of 32")
-		}
-		out = make([]byte, n/format.Q8Block*format.Q8BlockBytes)
-		for blk := 0; blk < n/format.Q8Block; blk++ {
-			v := vals[blk*format.Q8Block : (blk+1)*format.Q8Block]
-			m := float32(0)
-			for _, x := range v {
-				m = max(m, float32(math.Abs(float64(x))))
-			}
-			h := format.F32ToF16(m / 127)
-			d := format.F16ToF32(h)
-			p := out[blk*format.Q8BlockBytes:]
-			binary.LittleEndian.PutUint16(p, h)
-			for i, x := range v {
-				q := 0.0
-				if d != 0 {
-					q = math.Max(-127, math.Min(127, math.Round(float64(x/d))))
-				}
-				p[2+i] = byte(int8(q))
-				exact[blk*format.Q8Block+i] = float64(d) * q
-			}
-		}
-	default:
-		panic("backendtest: dtype " + dt.String())
 	}
 	return out, exact
 }
