@@ -338,17 +338,7 @@ func TestTensorReaderSmallReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sz := range []int{1, 3, 7, 33, 35, 1000} {
-			r := mk()
-			var got []byte
-			p := make([]byte, sz)
-			for {
-				n, err := r.Read(p)
-				got = append(got, p[:n]...)
-				if err != nil {
-					break
-				}
-			}
-			if !bytes.Equal(got, all.Bytes()) {
+			if got := readBy(t, mk(), sz); !bytes.Equal(got, all.Bytes()) {
 				t.Fatalf("%s: reads of %d bytes differ from one read", out, sz)
 			}
 		}
@@ -399,18 +389,7 @@ func TestTensorReaderParallel(t *testing.T) {
 		encode(exp, out, want)
 		for _, sz := range []int{7, 1000, 1 << 20} {
 			r := mk()
-			var got []byte
-			p := make([]byte, sz)
-			for {
-				n, err := r.Read(p)
-				got = append(got, p[:n]...)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			got := readBy(t, r, sz)
 			if i := firstDiff(got, exp); i >= 0 {
 				t.Fatalf("%s, reads of %d: %d bytes, want %d; first difference at byte %d", out, sz, len(got), len(exp), i)
 			}
@@ -424,6 +403,23 @@ func TestTensorReaderParallel(t *testing.T) {
 	n, err := io.Copy(io.Discard, r)
 	if err == nil || n != parallelMin/32*34+34 {
 		t.Fatalf("misaligned tail: %d bytes, err %v; want %d bytes and an error", n, err, parallelMin/32*34+34)
+	}
+}
+
+// readBy reads r to the end through a buffer of size bytes.
+func readBy(t *testing.T, r io.Reader, size int) []byte {
+	t.Helper()
+	var got []byte
+	p := make([]byte, size)
+	for {
+		n, err := r.Read(p)
+		got = append(got, p[:n]...)
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

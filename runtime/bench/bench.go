@@ -293,16 +293,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 	if len(pre) > 0 {
 		warm = min(pre[len(pre)-1], max(o.PrefillChunk, 512))
 	}
-	if _, err := s.Prefill(ids(warm, c.VocabSize, 0)); err != nil {
-		return nil, err
-	}
-	if err := s.Reset(); err != nil {
-		return nil, err
-	}
-	if _, err := s.Prefill(ids(o.PromptTokens, c.VocabSize, 0)); err != nil {
-		return nil, err
-	}
-	if err := decode(s, 3); err != nil {
+	if err := warmUp(s, c.VocabSize, warm, o.PromptTokens, 3); err != nil {
 		return nil, err
 	}
 
@@ -396,16 +387,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 	if s, err = m.NewSession(); err != nil {
 		return nil, err
 	}
-	if _, err := s.Prefill(ids(warm, c.VocabSize, 0)); err != nil {
-		return nil, err
-	}
-	if err := s.Reset(); err != nil {
-		return nil, err
-	}
-	if _, err := s.Prefill(ids(o.PromptTokens, c.VocabSize, 0)); err != nil {
-		return nil, err
-	}
-	if err := decode(s, 2); err != nil {
+	if err := warmUp(s, c.VocabSize, warm, o.PromptTokens, 2); err != nil {
 		return nil, err
 	}
 	prof, err := profile(pb, "decode", o.ProfileTokens, func() error { return decode(s, o.ProfileTokens) })
@@ -459,6 +441,21 @@ func profile(pb *profBackend, phase string, tokens int, run func() error) (Profi
 }
 
 // decode runs n greedy steps from the session's last prompt token.
+// warmUp prefills warm tokens, then from a reset session a prompt of
+// prompt tokens and steps decode steps, leaving the session there.
+func warmUp(s *runtime.Session, vocab, warm, prompt, steps int) error {
+	if _, err := s.Prefill(ids(warm, vocab, 0)); err != nil {
+		return err
+	}
+	if err := s.Reset(); err != nil {
+		return err
+	}
+	if _, err := s.Prefill(ids(prompt, vocab, 0)); err != nil {
+		return err
+	}
+	return decode(s, steps)
+}
+
 func decode(s *runtime.Session, n int) error {
 	tok := 1
 	for i := 0; i < n; i++ {
