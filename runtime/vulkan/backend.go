@@ -50,6 +50,8 @@ type Backend struct {
 	// for matvecs that normalise on the fly.
 	norms map[C.VkBuffer]normOf
 	glus  map[C.VkBuffer]gluOf // likewise SwiGLU outputs
+	// ropeable: norm-fed matvec outputs a RoPE may rotate in the matvec.
+	ropeable map[C.VkBuffer]ropeable
 	// lastMV is the matvec recorded last, whose output a residual Add may
 	// fold into it.
 	lastMV lastMatvec
@@ -193,6 +195,7 @@ func New(opts Options) (*Backend, error) {
 	b.argmaxSplit = 8192
 	b.norms = map[C.VkBuffer]normOf{}
 	b.glus = map[C.VkBuffer]gluOf{}
+	b.ropeable = map[C.VkBuffer]ropeable{}
 	if b.dummy, err = b.newDevBuf(16); err != nil {
 		b.Close()
 		return nil, err
@@ -479,6 +482,7 @@ func (b *Backend) flush() error {
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
+	clear(b.ropeable)
 	b.lastMV = lastMatvec{}
 	clear(b.written)
 	clear(b.read)
@@ -622,6 +626,9 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 	for _, r := range reads {
 		b.read[r] = true
+		if len(b.ropeable) > 0 {
+			delete(b.ropeable, r)
+		}
 	}
 	for _, w := range writes {
 		b.written[w] = true
@@ -632,6 +639,9 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 // forget drops what is known about buffers derived from w, which is being
 // written.
 func (b *Backend) forget(w C.VkBuffer) {
+	if len(b.ropeable) > 0 {
+		delete(b.ropeable, w)
+	}
 	if len(b.norms) > 0 {
 		delete(b.norms, w)
 		for k, nm := range b.norms {
@@ -669,15 +679,21 @@ func (b *Backend) dispatch(name string, spec []uint32, groups uint64, bufs []C.V
 	if groups == 0 {
 		return nil
 	}
+	if groups > 65535*uint64(min(b.maxGroup, 65535)) {
+		return fmt.Errorf("vulkan: %s: %d workgroups is too many", name, groups)
+	}
+	gx, gy := b.groups(groups)
+	return b.dispatch3(name, spec, gx, gy, bufs, wmask, pc...)
+}
+
+// groups spreads a workgroup count over x and y past the per-dimension limit.
+func (b *Backend) groups(groups uint64) (uint32, uint32) {
 	gx := uint64(min(b.maxGroup, 65535))
 	gy := (groups + gx - 1) / gx
 	if gy == 1 {
 		gx = groups
 	}
-	if gy > 65535 {
-		return fmt.Errorf("vulkan: %s: %d workgroups is too many", name, groups)
-	}
-	return b.dispatch3(name, spec, uint32(gx), uint32(gy), bufs, wmask, pc...)
+	return uint32(gx), uint32(gy)
 }
 
 func (b *Backend) dispatch3(name string, spec []uint32, gx, gy uint32, bufs []C.VkBuffer, wmask uint, pc ...uint32) error {

@@ -81,8 +81,15 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		groups := ceilDiv(wt.rows, int(rpw))
 		pc := []uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}
 		if nm, ok := b.norms[xb.h]; ok && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
-			return b.dispatch("matvec4n_"+sfx, spec, groups, []C.VkBuffer{wt.h, nm.src, d.h, nm.g}, 1<<2,
-				append(pc, uint32(nm.off/4), fbits(nm.eps))...)
+			nbufs := []C.VkBuffer{wt.h, nm.src, d.h, nm.g}
+			pc = append(pc, uint32(nm.off/4), fbits(nm.eps))
+			if err := b.dispatch("matvec4n_"+sfx, spec, groups, nbufs, 1<<2, pc...); err != nil {
+				return err
+			}
+			if wt.rows%2 == 0 {
+				b.ropeable[d.h] = ropeable{idx: len(b.cmds) - 1, sfx: sfx, spec: spec, rpw: int(rpw), bufs: nbufs, pc: pc, rows: rows, n: wt.rows}
+			}
+			return nil
 		}
 		mv := lastMatvec{kind: "matvec4", sfx: sfx, spec: spec, groups: groups, bufs: bufs, pc: pc, y: d.h, n: rows * wt.rows}
 		if g, ok := b.glus[xb.h]; ok && rows*wt.cols <= g.n && wt.cols%4 == 0 {
@@ -234,6 +241,19 @@ type gluOf struct {
 	n        int
 }
 
+// ropeable describes a norm-fed matvec4 dispatch at cmds[idx] whose output
+// has not been read or written since, which a RoPE of that output may turn
+// into its rotating variant.
+type ropeable struct {
+	idx     int
+	sfx     string
+	spec    []uint32
+	rpw     int
+	bufs    []C.VkBuffer
+	pc      []uint32
+	rows, n int
+}
+
 // lastMatvec describes the matvec4 dispatch that is the last recorded
 // command (idx is len(cmds) just after it; 0: none), which an Add of its
 // output may turn into its residual (…r) variant.
@@ -266,6 +286,20 @@ func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.B
 	f, err := b.buf(invFreq, "RoPE invFreq", headDim/2)
 	if err != nil {
 		return err
+	}
+	if rp, ok := b.ropeable[xb.h]; ok && rp.rows == rows && rp.n == heads*headDim && headDim%2 == 0 && b.cmds[rp.idx].kind == C.MMB_CMD_DISPATCH {
+		// x was written by a norm-fed matvec that nothing has read or
+		// written since: make it store x rotated (pairs of rows per
+		// subgroup) instead of recording a RoPE stage.
+		delete(b.ropeable, xb.h)
+		gx, gy := b.groups(ceilDiv(rp.n/2, rp.rpw))
+		c, err := b.command("matvec4np_"+rp.sfx, rp.spec, gx, gy, append(slices.Clone(rp.bufs), f.h), append(slices.Clone(rp.pc), uint32(pos0), uint32(headDim)))
+		if err != nil {
+			return err
+		}
+		b.cmds[rp.idx] = c
+		b.hazard([]C.VkBuffer{f.h}, nil)
+		return nil
 	}
 	n := rows * heads * headDim / 2
 	return b.dispatch("rope", specElem, ceilDiv(n, wgElem), []C.VkBuffer{xb.h, f.h}, 1<<0,

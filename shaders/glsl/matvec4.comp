@@ -15,6 +15,9 @@
 // SWIGLU: x is silu(gate)·up computed on the fly (gate at binding 1, up at 3),
 // likewise beside the SwiGLU dispatch. RESID: also h += y (binding 4), the
 // residual Add that follows the projection, without a stage of its own.
+// ROPE (with NORM): each subgroup computes a rotate-half pair of rows of one
+// head and stores them rotated (rope.comp's RoPE, positions pos0 + r), so the
+// q and k projections need no RoPE stage.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -29,7 +32,13 @@ layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
 #ifdef NORM
 layout(std430, binding = 3) readonly buffer GB { vec4 G4[]; };
+#ifdef ROPE
+layout(std430, binding = 4) readonly buffer FB { float F[]; };
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; } pc;
+#include "sincos.glsl"
+#else
 layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; } pc;
+#endif
 float ss[MAXR];
 #else
 layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
@@ -81,87 +90,117 @@ vec4 i8x4(uint w) {
 	return uintBitsToFloat(uvec4(u & 0xffu, (u >> 8) & 0xffu, (u >> 16) & 0xffu, u >> 24) | 0x4b000000u) - 8388736.0;
 }
 
-void main() {
+// acc[r] = x[r, :] · w[n, :] for every token row r, summed over the
+// subgroup (every lane ends with the sums).
+float acc[MAXR];
+void rowdot(uint n) {
 	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
-	for (uint i = gl_SubgroupID; i < RPW; i += gl_NumSubgroups) {
-		uint n = group_id() * RPW + i;
-		if (n >= pc.N) return; // subgroup-uniform
-		float acc[MAXR];
-		[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
 #ifdef NORM
-		[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
 #endif
 #ifdef W_q8
-		uint nw = pc.K / 32u; // blocks per row
-		uint base = n * nw;
-		for (uint j0 = lane; j0 < nw; j0 += SG * U) {
-			uvec4 qa[U], qb[U];
-			float sc[U];
-			[[unroll]] for (uint u = 0u; u < U; u++) {
-				uint j = j0 + u * SG, bi = base + j;
-				bool ok = j < nw;
-				qa[u] = ok ? W4[2u * bi] : uvec4(0u);
-				qb[u] = ok ? W4[2u * bi + 1u] : uvec4(0u);
-				sc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
-			}
-			[[unroll]] for (uint u = 0u; u < U; u++) {
-				uint j = j0 + u * SG;
-				if (j < nw) {
-					[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-						if (r < pc.rows) {
-							uint xb = 8u * j;
-							float s = dot(i8x4(qa[u].x), xin(r, xb)) + dot(i8x4(qa[u].y), xin(r, xb + 1u))
-								+ dot(i8x4(qa[u].z), xin(r, xb + 2u)) + dot(i8x4(qa[u].w), xin(r, xb + 3u))
-								+ dot(i8x4(qb[u].x), xin(r, xb + 4u)) + dot(i8x4(qb[u].y), xin(r, xb + 5u))
-								+ dot(i8x4(qb[u].z), xin(r, xb + 6u)) + dot(i8x4(qb[u].w), xin(r, xb + 7u));
-							acc[r] += sc[u] * s;
-						}
+	uint nw = pc.K / 32u; // blocks per row
+	uint base = n * nw;
+	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+		uvec4 qa[U], qb[U];
+		float sc[U];
+		[[unroll]] for (uint u = 0u; u < U; u++) {
+			uint j = j0 + u * SG, bi = base + j;
+			bool ok = j < nw;
+			qa[u] = ok ? W4[2u * bi] : uvec4(0u);
+			qb[u] = ok ? W4[2u * bi + 1u] : uvec4(0u);
+			sc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+		}
+		[[unroll]] for (uint u = 0u; u < U; u++) {
+			uint j = j0 + u * SG;
+			if (j < nw) {
+				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+					if (r < pc.rows) {
+						uint xb = 8u * j;
+						float s = dot(i8x4(qa[u].x), xin(r, xb)) + dot(i8x4(qa[u].y), xin(r, xb + 1u))
+							+ dot(i8x4(qa[u].z), xin(r, xb + 2u)) + dot(i8x4(qa[u].w), xin(r, xb + 3u))
+							+ dot(i8x4(qb[u].x), xin(r, xb + 4u)) + dot(i8x4(qb[u].y), xin(r, xb + 5u))
+							+ dot(i8x4(qb[u].z), xin(r, xb + 6u)) + dot(i8x4(qb[u].w), xin(r, xb + 7u));
+						acc[r] += sc[u] * s;
 					}
 				}
 			}
 		}
+	}
 #else
 #ifdef W_f32
-		uint nw = pc.K / 4u; // 16-byte words per row
+	uint nw = pc.K / 4u; // 16-byte words per row
 #else
-		uint nw = pc.K / 8u;
+	uint nw = pc.K / 8u;
 #endif
-		uint base = n * nw;
-		for (uint j0 = lane; j0 < nw; j0 += SG * U) {
-			uvec4 w[U];
-			[[unroll]] for (uint u = 0u; u < U; u++) {
-				uint j = j0 + u * SG;
-				w[u] = j < nw ? W4[base + j] : uvec4(0u);
-			}
-			[[unroll]] for (uint u = 0u; u < U; u++) {
-				uint j = j0 + u * SG;
-				if (j < nw) {
-					[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-						if (r < pc.rows) {
+	uint base = n * nw;
+	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+		uvec4 w[U];
+		[[unroll]] for (uint u = 0u; u < U; u++) {
+			uint j = j0 + u * SG;
+			w[u] = j < nw ? W4[base + j] : uvec4(0u);
+		}
+		[[unroll]] for (uint u = 0u; u < U; u++) {
+			uint j = j0 + u * SG;
+			if (j < nw) {
+				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+					if (r < pc.rows) {
 #ifdef W_f32
-							acc[r] += dot(uintBitsToFloat(w[u]), xin(r, j));
+						acc[r] += dot(uintBitsToFloat(w[u]), xin(r, j));
 #else
-							acc[r] += dot(lo16(w[u].xy), xin(r, 2u * j)) + dot(lo16(w[u].zw), xin(r, 2u * j + 1u));
+						acc[r] += dot(lo16(w[u].xy), xin(r, 2u * j)) + dot(lo16(w[u].zw), xin(r, 2u * j + 1u));
 #endif
-						}
 					}
 				}
 			}
 		}
+	}
 #endif
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+		if (r < pc.rows) {
+			acc[r] = subgroupAdd(acc[r]);
+#ifdef NORM
+			acc[r] *= inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
+#endif
+		}
+	}
+}
+
+void main() {
+	for (uint i = gl_SubgroupID; i < RPW; i += gl_NumSubgroups) {
+		uint n = group_id() * RPW + i;
+#ifdef ROPE
+		// Subgroup n computes the rotation pair (j, j + hd/2) of head h.
+		uint half_ = pc.hd / 2u;
+		if (n >= pc.N / 2u) return; // subgroup-uniform
+		uint h = n / half_, j = n % half_;
+		uint n1 = h * pc.hd + j, n2 = n1 + half_;
+		float a1[MAXR];
+		rowdot(n1);
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) a1[r] = acc[r];
+		rowdot(n2);
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			if (r < pc.rows) {
-				float s = subgroupAdd(acc[r]);
-#ifdef NORM
-				s *= inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
-#endif
+				float s, c;
+				sin_cos(float(pc.pos0 + r) * F[j], s, c);
 				if (subgroupElect()) {
-					Y[r * pc.N + n] = s;
-#ifdef RESID
-					H[r * pc.N + n] += s;
-#endif
+					Y[r * pc.N + n1] = a1[r] * c - acc[r] * s;
+					Y[r * pc.N + n2] = acc[r] * c + a1[r] * s;
 				}
 			}
 		}
+#else
+		if (n >= pc.N) return; // subgroup-uniform
+		rowdot(n);
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+			if (r < pc.rows && subgroupElect()) {
+				Y[r * pc.N + n] = acc[r];
+#ifdef RESID
+				H[r * pc.N + n] += acc[r];
+#endif
+			}
+		}
+#endif
 	}
 }
