@@ -55,6 +55,7 @@ type Backend struct {
 	// lastMV is the matvec recorded last, whose output a residual Add may
 	// fold into it.
 	lastMV lastMatvec
+	warmed map[format.DType]bool // dtypes whose decode pipelines exist
 	// argmaxSplit is the row width from which Argmax runs in two passes;
 	// argPart holds the first pass's results.
 	argmaxSplit int
@@ -313,6 +314,9 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 	if err := b.flush(); err != nil {
 		return nil, err
 	}
+	if n >= warmElems {
+		b.warmDecode(dt)
+	}
 	if b.staging == nil {
 		if b.staging, err = b.newHostBuf(stagingMax, 1); err != nil {
 			return nil, err
@@ -348,6 +352,42 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 		}
 	}
 	return w, nil
+}
+
+// warmElems is the weight size (elements) from which an upload means a real
+// model: the pipelines a decode step uses are then created at load time, not
+// during the first tokens (NVIDIA's compiler takes tens of ms for each).
+// Small weights (tests) skip it, so that test backends stay cheap.
+const warmElems = 1 << 20
+
+// warmDecode creates the pipelines of a one-token decode step for weights
+// of dtype dt (once per dtype), and the dtype-independent ones once.
+// Failures are left to the first real use to report.
+func (b *Backend) warmDecode(dt format.DType) {
+	if b.warmed == nil {
+		b.warmed = map[format.DType]bool{}
+	}
+	if b.warmed[dt] {
+		return
+	}
+	if len(b.warmed) == 0 {
+		for _, p := range []struct {
+			name string
+			spec []uint32
+		}{{"rmsnorm", specRow}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
+			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem},
+			{"attndec", []uint32{wgAttnDec}}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
+			b.pipeline(p.name, p.spec)
+		}
+	}
+	b.warmed[dt] = true
+	sfx := dtSuffix[dt]
+	if b.subgroup {
+		spec := []uint32{wgMatvec4, uint32(max(1, wgMatvec4/b.dev.SubgroupSize)), 1}
+		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr"} {
+			b.pipeline(v+"_"+sfx, spec)
+		}
+	}
 }
 
 func (b *Backend) buf(x rt.Buffer, what string, need int) (*buffer, error) {

@@ -24,9 +24,12 @@ const (
 	// matvec4: 2 rows per workgroup with 32-wide subgroups, so that even
 	// 512-row projections spread over 256 workgroups (132 SMs on an H200).
 	wgMatvec4 = 64
-	wgRow     = 128 // one workgroup per row: RMSNorm, Argmax
-	wgElem    = 256 // elementwise
-	wgHead    = 64  // one workgroup per head: attention, scan, gated norm
+	// maxFoldRows is the largest output width for which a matvec computes
+	// its input's RMSNorm or SwiGLU itself (see MatMul).
+	maxFoldRows = 16384
+	wgRow       = 128 // one workgroup per row: RMSNorm, Argmax
+	wgElem      = 256 // elementwise
+	wgHead      = 64  // one workgroup per head: attention, scan, gated norm
 	// Decode attention: one workgroup per (row, head, chunk of context
 	// positions); a chunk of attnChunkMin positions is half a workgroup's
 	// softmax block, so the value sums run on two groups of head-dim lanes.
@@ -80,7 +83,13 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		spec := []uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))}
 		groups := ceilDiv(wt.rows, int(rpw))
 		pc := []uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}
-		if nm, ok := b.norms[xb.h]; ok && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
+		// Folding the norm or SwiGLU in re-reads x (and g) per output row
+		// and adds ALU work. On the H200 (bench/RESULTS.md) that cost more
+		// than the stage it saves for Q8_0 (already ALU-bound: lm_head
+		// 563 µs fused against 302 µs) and for the 128k-row lm_head in f16
+		// (177 against 128 µs), and about broke even at 8192 rows.
+		fold := wt.dt != format.Q8_0 && wt.rows <= maxFoldRows
+		if nm, ok := b.norms[xb.h]; ok && fold && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
 			nbufs := []C.VkBuffer{wt.h, nm.src, d.h, nm.g}
 			pc = append(pc, uint32(nm.off/4), fbits(nm.eps))
 			if err := b.dispatch("matvec4n_"+sfx, spec, groups, nbufs, 1<<2, pc...); err != nil {
@@ -92,7 +101,7 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 			return nil
 		}
 		mv := lastMatvec{kind: "matvec4", sfx: sfx, spec: spec, groups: groups, bufs: bufs, pc: pc, y: d.h, n: rows * wt.rows}
-		if g, ok := b.glus[xb.h]; ok && rows*wt.cols <= g.n && wt.cols%4 == 0 {
+		if g, ok := b.glus[xb.h]; ok && fold && rows*wt.cols <= g.n && wt.cols%4 == 0 {
 			mv.kind, mv.bufs = "matvec4s", []C.VkBuffer{wt.h, g.gate, d.h, g.up}
 		}
 		if err := b.dispatch(mv.kind+"_"+sfx, spec, groups, mv.bufs, 1<<2, pc...); err != nil {
