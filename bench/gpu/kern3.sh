@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Vulkan kernel work (issue 6) on the H200: the check of the final kernels
+# (6bea91e and later: no folding for Q8_0/lm_head, pipelines made at upload),
+# which the helper could not run itself. Same as kern2.sh, but at most 6 files
+# come back (the device tool returns 8): kern.txt and bench-*.json. correctness of
+# runtime/vulkan there, per-kernel benchmarks (matvec GB/s per shape and
+# dtype, decode attention by context, dispatch floor), then decode figures
+# of the 1B models (mmbrun, as in run1.sh) and a quick mmbbench.
+# Everything goes to $OUT/kern.txt; the last lines are a summary.
+set -u
+for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ ! -f /usr/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
+  mkdir -p /usr/share/glvnd/egl_vendor.d
+  echo '{"file_format_version":"1.0.0","ICD":{"library_path":"libEGL_nvidia.so.0"}}' > /usr/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+M=/tmp/m; mkdir -p $M
+T0=$(date +%s)
+el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+{
+echo "== device $(el)"; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader
+(python3 bench/gpu/make_models.py $M >/dev/null 2>&1; bin/hfconvert $M/llama1b-f16 $M/attn.mmb >/dev/null; bin/hfconvert --keep-attention 0.5 $M/llama1b-f16 $M/half.mmb >/dev/null; bin/hfconvert --keep-attention 0 $M/llama1b-f16 $M/mamba.mmb >/dev/null; bin/hfconvert --dtype q8_0 $M/llama1b-f16 $M/attn-q8.mmb >/dev/null; echo converted > $M/done) &
+echo "== vulkan tests $(el)"
+(cd runtime/vulkan && timeout 70 ../../bin/vulkan.test -test.count=1 -test.v 2>&1 | grep -E "^(--- |ok|PASS|FAIL)" | tail -40)
+echo "== kernel benchmarks $(el)"
+(cd runtime/vulkan && timeout ${KB:-80} ../../bin/vulkan.test -test.run '^$' -test.bench "${BENCH:-Kernel}" -test.benchtime 3x 2>&1 | grep -v '^goos\|^goarch\|^pkg\|^cpu')
+echo "== models $(el)"; wait; cat $M/done; ls -la $M/*.mmb | awk '{print $5, $9}'
+P=$(python3 -c 'print(",".join(str(i*37%128000) for i in range(16)))')
+for m in attn half mamba attn-q8; do
+  echo "-- mmbrun decode $m $(el)"; timeout 30 bin/mmbrun --backend vulkan --prompt-ids $P -n 128 --temp 0 --ids $M/$m.mmb 2>&1 >/dev/null | tail -1
+done
+for m in attn mamba half attn-q8; do
+  case $m in
+    attn) F='--prefill 512,4k --contexts 1k,8k' ;;
+    mamba) F='--prefill 512,4k --contexts 1k,8k,32k' ;;
+    half) F='--prefill 4k --contexts 1k,8k' ;;
+    *) F='--prefill 4k --contexts none' ;;
+  esac
+  echo "== mmbbench $m $F $(el)"
+  timeout ${PER:-45} bin/mmbbench --backend vulkan --profile $F --reps 1 --json-out $OUT/bench-$m.json $M/$m.mmb > /tmp/bench-$m.txt 2> /tmp/bench-$m.err
+  echo "rc $?"; cat /tmp/bench-$m.txt | head -70; tail -2 /tmp/bench-$m.err
+done
+echo "== end $(el)"
+} > $OUT/kern.txt 2>&1
+grep -a -E 'of-copy-bw|TFLOP|µs/call|tok/s|^ok|PASS|FAIL|^==|^--|rc |panic' $OUT/kern.txt | sed -e 's/  */ /g' | tail -c 11500
