@@ -64,14 +64,10 @@ vec4 xin(uint r, uint i) {
 #endif
 }
 
-// 16-byte words per lane per round: 8 (4 Q8_0 blocks, 8 words too), so that
-// a 2048-wide f16 row (256 words) is one round of one subgroup: latency, not
-// bandwidth, bounds the small projections of a decode step.
-#ifdef W_q8
-#define U 4u
-#else
+// 16-byte words per lane per round: 8, so that a 2048-wide f16 row (256
+// words) is one round of one subgroup: latency, not bandwidth, bounds the
+// small projections of a decode step.
 #define U 8u
-#endif
 
 vec4 lo16(uvec2 w) {
 #ifdef W_bf16
@@ -100,16 +96,18 @@ void rowdot(uint n) {
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
 #endif
 #ifdef W_q8
-	uint nw = pc.K / 32u; // blocks per row
+	// Lane j takes the 16-byte word j of the row's quants (half a block,
+	// so that a subgroup's weight loads are contiguous and its x loads span
+	// 64 bytes per lane, not 128) and that block's scale.
+	uint nw = pc.K / 16u;
 	uint base = n * nw;
 	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
-		uvec4 qa[U], qb[U];
+		uvec4 q[U];
 		float sc[U];
 		[[unroll]] for (uint u = 0u; u < U; u++) {
-			uint j = j0 + u * SG, bi = base + j;
+			uint j = j0 + u * SG, bi = (base + j) >> 1;
 			bool ok = j < nw;
-			qa[u] = ok ? W4[2u * bi] : uvec4(0u);
-			qb[u] = ok ? W4[2u * bi + 1u] : uvec4(0u);
+			q[u] = ok ? W4[base + j] : uvec4(0u);
 			sc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
 		}
 		[[unroll]] for (uint u = 0u; u < U; u++) {
@@ -117,11 +115,9 @@ void rowdot(uint n) {
 			if (j < nw) {
 				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 					if (r < pc.rows) {
-						uint xb = 8u * j;
-						float s = dot(i8x4(qa[u].x), xin(r, xb)) + dot(i8x4(qa[u].y), xin(r, xb + 1u))
-							+ dot(i8x4(qa[u].z), xin(r, xb + 2u)) + dot(i8x4(qa[u].w), xin(r, xb + 3u))
-							+ dot(i8x4(qb[u].x), xin(r, xb + 4u)) + dot(i8x4(qb[u].y), xin(r, xb + 5u))
-							+ dot(i8x4(qb[u].z), xin(r, xb + 6u)) + dot(i8x4(qb[u].w), xin(r, xb + 7u));
+						uint xb = 4u * j;
+						float s = dot(i8x4(q[u].x), xin(r, xb)) + dot(i8x4(q[u].y), xin(r, xb + 1u))
+							+ dot(i8x4(q[u].z), xin(r, xb + 2u)) + dot(i8x4(q[u].w), xin(r, xb + 3u));
 						acc[r] += sc[u] * s;
 					}
 				}
