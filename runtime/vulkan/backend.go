@@ -374,7 +374,7 @@ func (b *Backend) warmDecode(dt format.DType) {
 		for _, p := range []struct {
 			name string
 			spec []uint32
-		}{{"rmsnorm", specRow}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
+		}{{"rmsnorm", specRow}, {"rmsnorm_sg", specNorm}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
 			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem},
 			{"attndec", []uint32{wgAttnDec}}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
 			b.pipeline(p.name, p.spec)

@@ -49,6 +49,7 @@ var (
 	specRow    = []uint32{wgRow}
 	specElem   = []uint32{wgElem}
 	specHead   = []uint32{wgHead}
+	specNorm   = []uint32{256} // rmsnorm_sg: a 2048-wide row in registers, 8 values each
 	specMatmul = []uint32{}
 )
 
@@ -158,7 +159,11 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 	if dim == 0 {
 		return nil
 	}
-	if err := b.dispatch("rmsnorm", specRow, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
+	name, spec := "rmsnorm", specRow
+	if b.subgroup {
+		name, spec = "rmsnorm_sg", specNorm
+	}
+	if err := b.dispatch(name, spec, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
 		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps)); err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ var Variants = func() []Variant {
 	for _, d := range weightDTypes[1:3] { // f16, bf16
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
 	}
+	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}})
 	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
