@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -50,11 +51,13 @@ type Backend struct {
 	// for matvecs that normalise on the fly.
 	norms map[C.VkBuffer]normOf
 	glus  map[C.VkBuffer]gluOf // likewise SwiGLU outputs
-	// ropeable: norm-fed matvec outputs a RoPE may rotate in the matvec.
-	ropeable map[C.VkBuffer]ropeable
+	// ropeable: norm-fed matvecs whose output a RoPE may rotate in the
+	// matvec (a few at a time; a slice, as map values this large would be
+	// allocated per insert).
+	ropeable []mvCall
 	// lastMV is the matvec recorded last, whose output a residual Add may
 	// fold into it.
-	lastMV lastMatvec
+	lastMV mvCall
 	warmed map[format.DType]bool // dtypes whose decode pipelines exist
 	// argmaxSplit is the row width from which Argmax runs in two passes;
 	// argPart holds the first pass's results.
@@ -196,7 +199,6 @@ func New(opts Options) (*Backend, error) {
 	b.argmaxSplit = 8192
 	b.norms = map[C.VkBuffer]normOf{}
 	b.glus = map[C.VkBuffer]gluOf{}
-	b.ropeable = map[C.VkBuffer]ropeable{}
 	if b.dummy, err = b.newDevBuf(16); err != nil {
 		b.Close()
 		return nil, err
@@ -522,8 +524,8 @@ func (b *Backend) flush() error {
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
-	clear(b.ropeable)
-	b.lastMV = lastMatvec{}
+	b.ropeable = b.ropeable[:0]
+	b.lastMV = mvCall{}
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -627,7 +629,8 @@ func (b *Backend) pipeline(name string, spec []uint32) (C.VkPipeline, error) {
 	var p C.VkPipeline
 	var sp *C.uint32_t
 	if len(spec) > 0 {
-		sp = (*C.uint32_t)(unsafe.Pointer(&spec[0]))
+		sc := slices.Clone(spec) // spec itself must not escape: callers pass literals per dispatch
+		sp = (*C.uint32_t)(unsafe.Pointer(&sc[0]))
 	}
 	if err := check("create pipeline "+name, C.mmb_pipeline_create(b.ctx, (*C.uint32_t)(unsafe.Pointer(&words[0])), C.size_t(len(code)),
 		sp, C.uint32_t(len(spec)), &p)); err != nil {
@@ -642,7 +645,9 @@ func (b *Backend) set(bufs [nbind]C.VkBuffer) (C.VkDescriptorSet, error) {
 		return s, nil
 	}
 	var s C.VkDescriptorSet
-	if err := check("allocate descriptor set", C.mmb_set_create(b.ctx, &bufs[0], &s)); err != nil {
+	k := new([nbind]C.VkBuffer) // C gets a copy: bufs itself stays on the stack on the hit path
+	*k = bufs
+	if err := check("allocate descriptor set", C.mmb_set_create(b.ctx, &k[0], &s)); err != nil {
 		return 0, err
 	}
 	b.sets[bufs] = s
@@ -666,9 +671,7 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 	for _, r := range reads {
 		b.read[r] = true
-		if len(b.ropeable) > 0 {
-			delete(b.ropeable, r)
-		}
+		b.unrope(r)
 	}
 	for _, w := range writes {
 		b.written[w] = true
@@ -676,12 +679,22 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 }
 
+// unrope drops the ropeable record of output y, if any.
+func (b *Backend) unrope(y C.VkBuffer) {
+	for i := 0; i < len(b.ropeable); i++ {
+		if b.ropeable[i].y == y {
+			last := len(b.ropeable) - 1
+			b.ropeable[i] = b.ropeable[last]
+			b.ropeable = b.ropeable[:last]
+			i--
+		}
+	}
+}
+
 // forget drops what is known about buffers derived from w, which is being
 // written.
 func (b *Backend) forget(w C.VkBuffer) {
-	if len(b.ropeable) > 0 {
-		delete(b.ropeable, w)
-	}
+	b.unrope(w)
 	if len(b.norms) > 0 {
 		delete(b.norms, w)
 		for k, nm := range b.norms {
@@ -791,7 +804,7 @@ func checkDims(op string, dims ...int) error {
 		}
 		p *= uint64(max(d, 1))
 		if p > math.MaxUint32 {
-			return fmt.Errorf("vulkan: %s: sizes %v overflow 32-bit shader indexing", op, dims)
+			return fmt.Errorf("vulkan: %s: sizes %v overflow 32-bit shader indexing", op, slices.Clone(dims))
 		}
 	}
 	return nil

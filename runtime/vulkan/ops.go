@@ -81,9 +81,11 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	if rows <= matvecRows && b.subgroup && !b.scalarMV && wt.cols%vecAlign[wt.dt] == 0 {
 		// 16-byte weight loads; one subgroup per output row.
 		rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
-		spec := []uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))}
-		groups := ceilDiv(wt.rows, int(rpw))
-		pc := []uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}
+		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(rpw), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
+			spec:   [3]uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))},
+			groups: ceilDiv(wt.rows, int(rpw)),
+			bufs:   [5]C.VkBuffer{wt.h, xb.h, d.h},
+			pc:     [8]uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}}
 		// Folding the norm or SwiGLU in re-reads x (and g) per output row
 		// and adds ALU work. On the H200 (bench/RESULTS.md) that cost more
 		// than the stage it saves for Q8_0 (already ALU-bound: lm_head
@@ -91,25 +93,24 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		// (177 against 128 µs), and about broke even at 8192 rows.
 		fold := wt.dt != format.Q8_0 && wt.rows <= maxFoldRows
 		if nm, ok := b.norms[xb.h]; ok && fold && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
-			nbufs := []C.VkBuffer{wt.h, nm.src, d.h, nm.g}
-			pc = append(pc, uint32(nm.off/4), fbits(nm.eps))
-			if err := b.dispatch("matvec4n_"+sfx, spec, groups, nbufs, 1<<2, pc...); err != nil {
-				return err
-			}
-			if wt.rows%2 == 0 {
-				b.ropeable[d.h] = ropeable{idx: len(b.cmds) - 1, sfx: sfx, spec: spec, rpw: int(rpw), bufs: nbufs, pc: pc, rows: rows, n: wt.rows}
-			}
-			return nil
+			mv.kind, mv.nb, mv.npc = mvNorm, 4, 6
+			mv.bufs[1], mv.bufs[3] = nm.src, nm.g
+			mv.pc[4], mv.pc[5] = uint32(nm.off/4), fbits(nm.eps)
+		} else if g, ok := b.glus[xb.h]; ok && fold && rows*wt.cols <= g.n && wt.cols%4 == 0 {
+			mv.kind, mv.nb = mvGlu, 4
+			mv.bufs[1], mv.bufs[3] = g.gate, g.up
 		}
-		mv := lastMatvec{kind: "matvec4", sfx: sfx, spec: spec, groups: groups, bufs: bufs, pc: pc, y: d.h, n: rows * wt.rows}
-		if g, ok := b.glus[xb.h]; ok && fold && rows*wt.cols <= g.n && wt.cols%4 == 0 {
-			mv.kind, mv.bufs = "matvec4s", []C.VkBuffer{wt.h, g.gate, d.h, g.up}
-		}
-		if err := b.dispatch(mv.kind+"_"+sfx, spec, groups, mv.bufs, 1<<2, pc...); err != nil {
+		if err := b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...); err != nil {
 			return err
 		}
 		mv.idx = len(b.cmds)
-		b.lastMV = mv
+		if mv.kind == mvNorm {
+			if wt.rows%2 == 0 {
+				b.ropeable = append(b.ropeable, mv)
+			}
+		} else {
+			b.lastMV = mv
+		}
 		return nil
 	}
 	if rows <= matvecRows {
@@ -200,19 +201,20 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	if mv := b.lastMV; mv.idx > 0 && mv.idx == len(b.cmds) && mv.y == s.h && mv.n == n && !b.read[d.h] && !b.written[d.h] && !slices.Contains(mv.bufs, d.h) {
+	if mv := b.lastMV; mv.idx > 0 && mv.idx == len(b.cmds) && mv.y == s.h && mv.rows*mv.n == n && !b.read[d.h] && !b.written[d.h] && !slices.Contains(mv.bufs[:mv.nb], d.h) {
 		// src was just written by a matvec: it adds y to dst as well, so the
 		// residual update needs no stage of its own. That matvec was the
 		// last command and nothing else wrote y since the last barrier (or
 		// a barrier would stand before it), so its write mark can go.
-		b.lastMV = lastMatvec{}
+		b.lastMV = mvCall{}
 		b.cmds = b.cmds[:len(b.cmds)-1]
 		delete(b.written, mv.y)
-		bufs := []C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], b.dummy.h, d.h}
-		if len(mv.bufs) == 4 {
-			bufs[3] = mv.bufs[3]
+		if mv.nb == 3 {
+			mv.bufs[3] = b.dummy.h
 		}
-		return b.dispatch(mv.kind+"r_"+mv.sfx, mv.spec, mv.groups, bufs, 1<<2|1<<4, mv.pc...)
+		mv.bufs[4], mv.nb = d.h, 5
+		mv.kind++ // mvPlain → mvResid, mvGlu → mvGluResid
+		return b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:5], 1<<2|1<<4, mv.pc[:mv.npc]...)
 	}
 	return b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
 }
@@ -255,32 +257,47 @@ type gluOf struct {
 	n        int
 }
 
-// ropeable describes a norm-fed matvec4 dispatch at cmds[idx] whose output
-// has not been read or written since, which a RoPE of that output may turn
-// into its rotating variant.
-type ropeable struct {
-	idx     int
-	sfx     string
-	spec    []uint32
-	rpw     int
-	bufs    []C.VkBuffer
-	pc      []uint32
-	rows, n int
+// mvCall is a recorded matvec4 dispatch (idx is len(cmds) just after it; 0:
+// none), kept so that a following RoPE or residual Add can turn it into its
+// rotating or residual variant. Fixed arrays, so that keeping it allocates
+// nothing per token.
+type mvCall struct {
+	idx, kind int
+	dt        format.DType
+	spec      [3]uint32
+	rpw       int
+	groups    uint64
+	bufs      [5]C.VkBuffer
+	nb        int
+	pc        [8]uint32
+	npc       int
+	y         C.VkBuffer
+	rows, n   int
 }
 
-// lastMatvec describes the matvec4 dispatch that is the last recorded
-// command (idx is len(cmds) just after it; 0: none), which an Add of its
-// output may turn into its residual (…r) variant.
-type lastMatvec struct {
-	idx       int
-	kind, sfx string
-	spec      []uint32
-	groups    uint64
-	bufs      []C.VkBuffer
-	pc        []uint32
-	y         C.VkBuffer
-	n         int
-}
+// matvec4 variants (shaders/internal/build); mvPlain+1 and mvGlu+1 are their
+// residual forms.
+const (
+	mvPlain = iota
+	mvResid
+	mvGlu
+	mvGluResid
+	mvNorm
+	mvNormRope
+	mvKinds
+)
+
+var mvNames = func() (t [mvKinds][8]string) {
+	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np"}
+	for k, p := range prefix {
+		for dt, sfx := range dtSuffix {
+			t[k][dt] = p + "_" + sfx
+		}
+	}
+	return t
+}()
+
+func (mv *mvCall) name() string { return mvNames[mv.kind][mv.dt] }
 
 func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.Buffer) error {
 	if err := b.begin(); err != nil {
@@ -301,18 +318,27 @@ func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.B
 	if err != nil {
 		return err
 	}
-	if rp, ok := b.ropeable[xb.h]; ok && rp.rows == rows && rp.n == heads*headDim && headDim%2 == 0 && b.cmds[rp.idx].kind == C.MMB_CMD_DISPATCH {
+	var rp mvCall
+	for _, r := range b.ropeable {
+		if r.y == xb.h {
+			rp = r
+		}
+	}
+	if rp.idx > 0 && rp.rows == rows && rp.n == heads*headDim && headDim%2 == 0 {
 		// x was written by a norm-fed matvec that nothing has read or
 		// written since: make it store x rotated (pairs of rows per
 		// subgroup) instead of recording a RoPE stage.
-		delete(b.ropeable, xb.h)
+		b.unrope(xb.h)
+		rp.kind = mvNormRope
+		rp.bufs[4], rp.nb = f.h, 5
+		rp.pc[6], rp.pc[7], rp.npc = uint32(pos0), uint32(headDim), 8
 		gx, gy := b.groups(ceilDiv(rp.n/2, rp.rpw))
-		c, err := b.command("matvec4np_"+rp.sfx, rp.spec, gx, gy, append(slices.Clone(rp.bufs), f.h), append(slices.Clone(rp.pc), uint32(pos0), uint32(headDim)))
+		c, err := b.command(rp.name(), rp.spec[:], gx, gy, rp.bufs[:5], rp.pc[:8])
 		if err != nil {
 			return err
 		}
-		b.cmds[rp.idx] = c
-		b.hazard([]C.VkBuffer{f.h}, nil)
+		b.cmds[rp.idx-1] = c
+		b.hazard(rp.bufs[4:5], nil)
 		return nil
 	}
 	n := rows * heads * headDim / 2
