@@ -82,7 +82,8 @@ type Backend struct {
 	staging  *hostBuf
 	dummy    devBuf
 
-	owned     []devBuf // destroyed at Close
+	owned     []devBuf     // destroyed at Close
+	stream    [2]rt.Buffer // the bandwidth probe's buffers, kept for reuse
 	cachePath string
 	err       error // sticky: set when a submission failed
 	closed    bool

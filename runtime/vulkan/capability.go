@@ -10,6 +10,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 	"unsafe"
@@ -29,6 +30,73 @@ var _ rt.BandwidthProber = (*Backend)(nil)
 // is returned. Wall clock around submit and wait, not timestamps: with ≥ 20 ms
 // of copies per submission the round trip is within 0.5%.
 func (b *Backend) CopyBandwidth(bytes int) (rt.Bandwidth, error) {
+	cp, err := b.copyBandwidth(bytes)
+	if err != nil {
+		return cp, err
+	}
+	// On the H200 vkCmdCopyBuffer on the compute queue reached only ~840 GB/s
+	// while our own shaders read at 4,100 GB/s, so a streaming compute kernel
+	// is measured too and the faster of the two is the reference.
+	st, err := b.streamBandwidth(bytes)
+	if err != nil {
+		return cp, nil
+	}
+	best := cp
+	if st.BytesPerSec > cp.BytesPerSec {
+		best = st
+	}
+	best.Method = fmt.Sprintf("best of: %s (%.0f GB/s); %s (%.0f GB/s)", cp.Method, cp.BytesPerSec/1e9, st.Method, st.BytesPerSec/1e9)
+	return best, nil
+}
+
+// streamBandwidth times the add shader (dst += src) over two large
+// device-local buffers: 2 reads and 1 write of 4 bytes per element.
+func (b *Backend) streamBandwidth(bytes int) (rt.Bandwidth, error) {
+	n := max(bytes, 1<<20) / 4
+	n = int(min(uint64(n), b.maxRange/4, b.dev.MemoryBytes/16, math.MaxUint32/2))
+	// The two buffers are kept for later probes and destroyed at Close:
+	// descriptor sets cached for a destroyed buffer must never be reused.
+	if b.stream[0] == nil || b.stream[0].Len() != n {
+		for i := range b.stream {
+			x, err := b.Alloc(n)
+			if err != nil {
+				return rt.Bandwidth{}, err
+			}
+			b.stream[i] = x
+		}
+	}
+	dst, src := b.stream[0], b.stream[1]
+	run := func(k int) (float64, error) {
+		for i := 0; i < k; i++ {
+			if err := b.Add(dst, src, n); err != nil {
+				return 0, err
+			}
+		}
+		t0 := time.Now()
+		err := b.Sync()
+		return time.Since(t0).Seconds(), err
+	}
+	if _, err := run(1); err != nil {
+		return rt.Bandwidth{}, err
+	}
+	t1, err := run(1)
+	if err != nil {
+		return rt.Bandwidth{}, err
+	}
+	k := int(min(64, max(1, 0.02/max(t1, 1e-9))))
+	best := 0.0
+	for rep := 0; rep < 5; rep++ {
+		t, err := run(k)
+		if err != nil {
+			return rt.Bandwidth{}, err
+		}
+		best = max(best, 12*float64(n)*float64(k)/t)
+	}
+	return rt.Bandwidth{BytesPerSec: best, Bytes: int64(n) * 4,
+		Method: fmt.Sprintf("streaming add shader over 2×%d MiB, %d per submission; 2 reads + 1 write counted", n>>18, k)}, nil
+}
+
+func (b *Backend) copyBandwidth(bytes int) (rt.Bandwidth, error) {
 	if err := b.begin(); err != nil {
 		return rt.Bandwidth{}, err
 	}

@@ -9,8 +9,11 @@ import "testing"
 func TestCopyBandwidth(t *testing.T) {
 	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 	defer b.Close()
-	owned := len(b.owned)
+	owned := -1
 	for i := 0; i < 3; i++ {
+		if i == 1 {
+			owned = len(b.owned) // the streaming probe keeps its two buffers
+		}
 		bw, err := b.CopyBandwidth(4 << 20)
 		if err != nil {
 			t.Fatal(err)
