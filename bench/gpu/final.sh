@@ -14,13 +14,14 @@ if [ ! -f /usr/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
 fi
 M=/tmp/m; mkdir -p $M
 T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
-PER=${PER:-95}
+PER=${PER:-85}
 FLAGS=${FLAGS:-}
 rss() { python3 -c 'import resource,subprocess,sys,time
 t=time.time(); r=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); w=time.time()-t
 print(f"wall {w:.2f}s peak_rss_mb {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024:.0f} rc {r.returncode}")' "$@"; }
 {
 echo "== device $(el)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; bin/mmbrun --list-devices
+echo "== vulkan tests on the H200 $(el)"; (cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.count=1 2>&1 | tail -6)
 echo "== checkpoint $(el)"; python3 bench/gpu/make_models.py $M 2>&1 | tail -1
 echo "== plain copy of the bf16 checkpoint (conversion baseline) $(el)"
 sync; t=$(date +%s.%N); cp -r $M/llama1b-bf16 $M/copy; sync; python3 -c "import sys;print(f'copy {2.4716/(float(sys.argv[2])-float(sys.argv[1])):.2f} GB/s')" $t $(date +%s.%N)
