@@ -216,6 +216,59 @@ int mmb_device_info(int index, mmb_devinfo *out) {
 	return VK_SUCCESS;
 }
 
+// The device-level entry points, listed once: the context holds a pointer
+// for each, and load_device_fns fills them.
+#define MMB_DEVICE_FNS(X) \
+	X(vkDestroyDevice) \
+	X(vkGetDeviceQueue) \
+	X(vkDeviceWaitIdle) \
+	X(vkCreateBuffer) \
+	X(vkDestroyBuffer) \
+	X(vkGetBufferMemoryRequirements) \
+	X(vkAllocateMemory) \
+	X(vkFreeMemory) \
+	X(vkBindBufferMemory) \
+	X(vkMapMemory) \
+	X(vkUnmapMemory) \
+	X(vkCreateShaderModule) \
+	X(vkDestroyShaderModule) \
+	X(vkCreateDescriptorSetLayout) \
+	X(vkDestroyDescriptorSetLayout) \
+	X(vkCreatePipelineLayout) \
+	X(vkDestroyPipelineLayout) \
+	X(vkCreatePipelineCache) \
+	X(vkDestroyPipelineCache) \
+	X(vkGetPipelineCacheData) \
+	X(vkCreateComputePipelines) \
+	X(vkDestroyPipeline) \
+	X(vkCreateDescriptorPool) \
+	X(vkDestroyDescriptorPool) \
+	X(vkAllocateDescriptorSets) \
+	X(vkUpdateDescriptorSets) \
+	X(vkCreateCommandPool) \
+	X(vkDestroyCommandPool) \
+	X(vkAllocateCommandBuffers) \
+	X(vkBeginCommandBuffer) \
+	X(vkEndCommandBuffer) \
+	X(vkResetCommandBuffer) \
+	X(vkCmdBindPipeline) \
+	X(vkCmdBindDescriptorSets) \
+	X(vkCmdPushConstants) \
+	X(vkCmdDispatch) \
+	X(vkCmdPipelineBarrier) \
+	X(vkCmdCopyBuffer) \
+	X(vkCmdFillBuffer) \
+	X(vkQueueSubmit) \
+	X(vkCreateFence) \
+	X(vkDestroyFence) \
+	X(vkWaitForFences) \
+	X(vkResetFences) \
+	X(vkCreateQueryPool) \
+	X(vkDestroyQueryPool) \
+	X(vkGetQueryPoolResults) \
+	X(vkCmdResetQueryPool) \
+	X(vkCmdWriteTimestamp)
+
 struct mmb_ctx {
 	VkPhysicalDevice pd;
 	VkDevice dev;
@@ -231,109 +284,13 @@ struct mmb_ctx {
 	VkDescriptorPool *dpools;
 	uint32_t ndpool, dpool_left;
 #define DFN(name) PFN_##name name;
-	DFN(vkDestroyDevice)
-	DFN(vkGetDeviceQueue)
-	DFN(vkDeviceWaitIdle)
-	DFN(vkCreateBuffer)
-	DFN(vkDestroyBuffer)
-	DFN(vkGetBufferMemoryRequirements)
-	DFN(vkAllocateMemory)
-	DFN(vkFreeMemory)
-	DFN(vkBindBufferMemory)
-	DFN(vkMapMemory)
-	DFN(vkUnmapMemory)
-	DFN(vkCreateShaderModule)
-	DFN(vkDestroyShaderModule)
-	DFN(vkCreateDescriptorSetLayout)
-	DFN(vkDestroyDescriptorSetLayout)
-	DFN(vkCreatePipelineLayout)
-	DFN(vkDestroyPipelineLayout)
-	DFN(vkCreatePipelineCache)
-	DFN(vkDestroyPipelineCache)
-	DFN(vkGetPipelineCacheData)
-	DFN(vkCreateComputePipelines)
-	DFN(vkDestroyPipeline)
-	DFN(vkCreateDescriptorPool)
-	DFN(vkDestroyDescriptorPool)
-	DFN(vkAllocateDescriptorSets)
-	DFN(vkUpdateDescriptorSets)
-	DFN(vkCreateCommandPool)
-	DFN(vkDestroyCommandPool)
-	DFN(vkAllocateCommandBuffers)
-	DFN(vkBeginCommandBuffer)
-	DFN(vkEndCommandBuffer)
-	DFN(vkResetCommandBuffer)
-	DFN(vkCmdBindPipeline)
-	DFN(vkCmdBindDescriptorSets)
-	DFN(vkCmdPushConstants)
-	DFN(vkCmdDispatch)
-	DFN(vkCmdPipelineBarrier)
-	DFN(vkCmdCopyBuffer)
-	DFN(vkCmdFillBuffer)
-	DFN(vkQueueSubmit)
-	DFN(vkCreateFence)
-	DFN(vkDestroyFence)
-	DFN(vkWaitForFences)
-	DFN(vkResetFences)
-	DFN(vkCreateQueryPool)
-	DFN(vkDestroyQueryPool)
-	DFN(vkGetQueryPoolResults)
-	DFN(vkCmdResetQueryPool)
-	DFN(vkCmdWriteTimestamp)
+	MMB_DEVICE_FNS(DFN)
 #undef DFN
 };
 
 static int load_device_fns(mmb_ctx *c) {
 #define DFN(name) c->name = (PFN_##name)p_vkGetDeviceProcAddr(c->dev, #name); if (!c->name) return MMB_ERR_MISSING_FN;
-	DFN(vkDestroyDevice)
-	DFN(vkGetDeviceQueue)
-	DFN(vkDeviceWaitIdle)
-	DFN(vkCreateBuffer)
-	DFN(vkDestroyBuffer)
-	DFN(vkGetBufferMemoryRequirements)
-	DFN(vkAllocateMemory)
-	DFN(vkFreeMemory)
-	DFN(vkBindBufferMemory)
-	DFN(vkMapMemory)
-	DFN(vkUnmapMemory)
-	DFN(vkCreateShaderModule)
-	DFN(vkDestroyShaderModule)
-	DFN(vkCreateDescriptorSetLayout)
-	DFN(vkDestroyDescriptorSetLayout)
-	DFN(vkCreatePipelineLayout)
-	DFN(vkDestroyPipelineLayout)
-	DFN(vkCreatePipelineCache)
-	DFN(vkDestroyPipelineCache)
-	DFN(vkGetPipelineCacheData)
-	DFN(vkCreateComputePipelines)
-	DFN(vkDestroyPipeline)
-	DFN(vkCreateDescriptorPool)
-	DFN(vkDestroyDescriptorPool)
-	DFN(vkAllocateDescriptorSets)
-	DFN(vkUpdateDescriptorSets)
-	DFN(vkCreateCommandPool)
-	DFN(vkDestroyCommandPool)
-	DFN(vkAllocateCommandBuffers)
-	DFN(vkBeginCommandBuffer)
-	DFN(vkEndCommandBuffer)
-	DFN(vkResetCommandBuffer)
-	DFN(vkCmdBindPipeline)
-	DFN(vkCmdBindDescriptorSets)
-	DFN(vkCmdPushConstants)
-	DFN(vkCmdDispatch)
-	DFN(vkCmdPipelineBarrier)
-	DFN(vkCmdCopyBuffer)
-	DFN(vkCmdFillBuffer)
-	DFN(vkQueueSubmit)
-	DFN(vkCreateFence)
-	DFN(vkDestroyFence)
-	DFN(vkWaitForFences)
-	DFN(vkResetFences)
-	DFN(vkCreateQueryPool)
-	DFN(vkDestroyQueryPool)
-	DFN(vkGetQueryPoolResults)
-	DFN(vkCmdResetQueryPool)
-	DFN(vkCmdWriteTimestamp)
+	MMB_DEVICE_FNS(DFN)
 #undef DFN
 	return VK_SUCCESS;
 }
