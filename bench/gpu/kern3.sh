@@ -8,12 +8,7 @@
 # of the 1B models (mmbrun, as in run1.sh) and a quick mmbbench.
 # Everything goes to $OUT/kern.txt; the last lines are a summary.
 set -u
-for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
-export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-if [ ! -f /usr/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
-  mkdir -p /usr/share/glvnd/egl_vendor.d
-  echo '{"file_format_version":"1.0.0","ICD":{"library_path":"libEGL_nvidia.so.0"}}' > /usr/share/glvnd/egl_vendor.d/10_nvidia.json
-fi
+. bench/gpu/env.sh
 M=/tmp/m; mkdir -p $M
 T0=$(date +%s)
 el() { echo "[$(( $(date +%s) - T0 ))s]"; }

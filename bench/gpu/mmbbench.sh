@@ -8,12 +8,7 @@
 #   FLAGS='...' bench/gpu/mmbbench.sh   any mmbbench flags instead
 # Needs bin/mmbbench, bin/hfconvert and .gl/ as in shared/GPU.md.
 set -u
-for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
-export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-if [ ! -f /usr/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
-  mkdir -p /usr/share/glvnd/egl_vendor.d
-  echo '{"file_format_version":"1.0.0","ICD":{"library_path":"libEGL_nvidia.so.0"}}' > /usr/share/glvnd/egl_vendor.d/10_nvidia.json
-fi
+. bench/gpu/env.sh
 case "${1:-full}" in
   quick) DEF='--prefill 512 --contexts 1k,8k --reps 1' ;;
   *) DEF='' ;;

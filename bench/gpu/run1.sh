@@ -3,8 +3,7 @@
 # the 1B checkpoint made by transformers, its conversion (time, peak RSS),
 # and first decode figures. Results go to $OUT.
 set -u
-for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
-export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+. bench/gpu/env.sh
 M=/tmp/m; mkdir -p $M
 log() { echo "== $*"; }
 rss() { python3 -c 'import resource,subprocess,sys,time
