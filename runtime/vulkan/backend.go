@@ -88,6 +88,8 @@ type Backend struct {
 	err       error // sticky: set when a submission failed
 	closed    bool
 	prof      *profState // timestamps while profiling (capability.go)
+
+	ssm ssmChunk // the chunked scan's settings and scratch (ssmchunk.go)
 }
 
 type devBuf struct {

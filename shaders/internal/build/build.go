@@ -39,7 +39,7 @@ var Variants = func() []Variant {
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
 	}
 	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}})
-	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill"} {
+	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill", "ssmchunk_local", "ssmchunk_pass", "ssmchunk_out"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
 	return v
