@@ -7,6 +7,12 @@
 // otherwise (max, sum, unnormalised accumulator) go to P and attncomb.comp
 // merges them.
 //
+// VALUES4 (specialisation constant 1, set for the one-pass dispatch that
+// covers a short context with one 256-wide workgroup per (row, head)): the
+// value sums read 16-byte words, hd/4 lanes per position, so that the more
+// positions per workgroup cost fewer serial load rounds. The split path keeps
+// the scalar loads it was measured with.
+//
 // The new rows' keys and values are read from K and V (not the cache) and the
 // workgroup of chunk 0 of the first query head of each kv head stores them in
 // the cache: no workgroup of this dispatch reads cache positions ≥ pos0, so
@@ -18,15 +24,18 @@
 #define MAXHD 256u
 
 layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const bool VALUES4 = false;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 layout(std430, binding = 0) writeonly buffer OB { float O[]; };
 layout(std430, binding = 1) readonly buffer QB { float Q[]; };
 layout(std430, binding = 2) buffer KCB { float KC[]; };
 layout(std430, binding = 2) buffer KCB4 { vec4 KC4[]; };
 layout(std430, binding = 3) buffer VCB { float VC[]; };
+layout(std430, binding = 3) buffer VCB4 { vec4 VC4[]; };
 layout(std430, binding = 4) readonly buffer KB { float KN[]; };
 layout(std430, binding = 4) readonly buffer KB4 { vec4 KN4[]; };
 layout(std430, binding = 5) readonly buffer VB { float VN[]; };
+layout(std430, binding = 5) readonly buffer VB4 { vec4 VN4[]; };
 layout(std430, binding = 6) writeonly buffer PB { float P[]; };
 layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; } pc;
 
@@ -34,10 +43,16 @@ shared float qs[MAXHD];
 shared float acc[MAXHD];
 shared float pw[256];
 shared float vpart[256];
+shared vec4 vpart4[256];
 
 // vrow is value d of position p of this kv head (cache below pos0, else the new rows).
 float vrow(uint p, uint kd, uint koff, uint d) {
 	return p < pc.pos0 ? VC[p * kd + koff + d] : VN[(p - pc.pos0) * kd + koff + d];
+}
+
+// vrow4 is values 4·d4 .. 4·d4+3 of position p (hd % 4 == 0).
+vec4 vrow4(uint p, uint kd, uint koff, uint d4) {
+	return p < pc.pos0 ? VC4[(p * kd + koff) / 4u + d4] : VN4[((p - pc.pos0) * kd + koff) / 4u + d4];
 }
 
 void main() {
@@ -97,7 +112,30 @@ void main() {
 		pw[t] = e;
 		l = l * corr + wg_sum(e); // its barriers also publish pw
 		uint nb = min(wg, c1 - p0);
-		if (pc.hd <= wg) {
+		if (VALUES4 && (pc.hd & 3u) == 0u) {
+			// G groups of hd/4 lanes take every G-th position, a vec4 of
+			// values each, 8 loads in flight; then the groups' sums are added.
+			uint h4 = pc.hd / 4u, G = wg / h4;
+			vec4 a = vec4(0.0);
+			if (t < G * h4) {
+				uint d4 = t % h4;
+				for (uint j = t / h4; j < nb; j += 8u * G) {
+					vec4 v[8];
+					[[unroll]] for (uint u = 0u; u < 8u; u++) {
+						uint jj = j + u * G;
+						v[u] = jj < nb ? pw[jj] * vrow4(p0 + jj, kd, koff, d4) : vec4(0.0);
+					}
+					[[unroll]] for (uint u = 0u; u < 8u; u++) a += v[u];
+				}
+			}
+			vpart4[t] = a;
+			barrier();
+			if (t < pc.hd) {
+				float sum = acc[t] * corr;
+				for (uint g2 = 0u; g2 < G; g2++) sum += vpart4[g2 * h4 + t / 4u][t % 4u];
+				acc[t] = sum;
+			}
+		} else if (pc.hd <= wg) {
 			// All invocations: G groups of hd take every G-th position, 8
 			// loads in flight each, then the groups' sums are added.
 			uint G = wg / pc.hd;

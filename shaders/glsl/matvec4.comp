@@ -18,6 +18,11 @@
 // ROPE (with NORM): each subgroup computes a rotate-half pair of rows of one
 // head and stores them rotated (rope.comp's RoPE, positions pos0 + r), so the
 // q and k projections need no RoPE stage.
+// PAIR (f32/f16/bf16, alone or with NORM): the gate and up projections of an
+// MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
+// and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
+// A = silu(Y)·Y2 (binding 6), so that the down projection reads A plainly
+// instead of recomputing SwiGLU for every output row.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -48,6 +53,14 @@ layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
 #endif
 #ifdef RESID
 layout(std430, binding = 4) buffer HB { float H[]; };
+#endif
+#ifdef PAIR
+#if defined(W_q8) || defined(SWIGLU) || defined(RESID) || defined(ROPE)
+#error "PAIR is built for f32/f16/bf16 weights, alone or with NORM"
+#endif
+layout(std430, binding = 4) readonly buffer W2B { uvec4 V4[]; };
+layout(std430, binding = 5) writeonly buffer Y2B { float Y2[]; };
+layout(std430, binding = 6) writeonly buffer AB { float A[]; };
 #endif
 
 // xin is x's vec4 i of token row r.
@@ -86,12 +99,19 @@ vec4 i8x4(uint w) {
 	return uintBitsToFloat(uvec4(u & 0xffu, (u >> 8) & 0xffu, (u >> 16) & 0xffu, u >> 24) | 0x4b000000u) - 8388736.0;
 }
 
-// acc[r] = x[r, :] · w[n, :] for every token row r, summed over the
-// subgroup (every lane ends with the sums).
+// acc[r] = x[r, :] · w[n, :] for every token row r (with PAIR also
+// acc2[r] = x[r, :] · w2[n, :]), summed over the subgroup (every lane ends
+// with the sums).
 float acc[MAXR];
+#ifdef PAIR
+float acc2[MAXR];
+#endif
 void rowdot(uint n) {
 	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
+#ifdef PAIR
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc2[r] = 0.0;
+#endif
 #ifdef NORM
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
 #endif
@@ -132,10 +152,18 @@ void rowdot(uint n) {
 #endif
 	uint base = n * nw;
 	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+		// With PAIR both rows' words are loaded before either is used: twice
+		// the bytes in flight per lane, not two latency rounds.
 		uvec4 w[U];
+#ifdef PAIR
+		uvec4 w2[U];
+#endif
 		[[unroll]] for (uint u = 0u; u < U; u++) {
 			uint j = j0 + u * SG;
 			w[u] = j < nw ? W4[base + j] : uvec4(0u);
+#ifdef PAIR
+			w2[u] = j < nw ? V4[base + j] : uvec4(0u);
+#endif
 		}
 		[[unroll]] for (uint u = 0u; u < U; u++) {
 			uint j = j0 + u * SG;
@@ -143,9 +171,17 @@ void rowdot(uint n) {
 				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 					if (r < pc.rows) {
 #ifdef W_f32
-						acc[r] += dot(uintBitsToFloat(w[u]), xin(r, j));
+						vec4 x0 = xin(r, j);
+						acc[r] += dot(uintBitsToFloat(w[u]), x0);
+#ifdef PAIR
+						acc2[r] += dot(uintBitsToFloat(w2[u]), x0);
+#endif
 #else
-						acc[r] += dot(lo16(w[u].xy), xin(r, 2u * j)) + dot(lo16(w[u].zw), xin(r, 2u * j + 1u));
+						vec4 x0 = xin(r, 2u * j), x1 = xin(r, 2u * j + 1u);
+						acc[r] += dot(lo16(w[u].xy), x0) + dot(lo16(w[u].zw), x1);
+#ifdef PAIR
+						acc2[r] += dot(lo16(w2[u].xy), x0) + dot(lo16(w2[u].zw), x1);
+#endif
 #endif
 					}
 				}
@@ -156,8 +192,15 @@ void rowdot(uint n) {
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 		if (r < pc.rows) {
 			acc[r] = subgroupAdd(acc[r]);
+#ifdef PAIR
+			acc2[r] = subgroupAdd(acc2[r]);
+#endif
 #ifdef NORM
-			acc[r] *= inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
+			float inv = inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
+			acc[r] *= inv;
+#ifdef PAIR
+			acc2[r] *= inv;
+#endif
 #endif
 		}
 	}
@@ -192,6 +235,12 @@ void main() {
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			if (r < pc.rows && subgroupElect()) {
 				Y[r * pc.N + n] = acc[r];
+#ifdef PAIR
+				// Y and Y2 are stored too: the caller may read the gate and
+				// up buffers later (the backend cannot know it will not).
+				Y2[r * pc.N + n] = acc2[r];
+				A[r * pc.N + n] = silu(acc[r]) * acc2[r];
+#endif
 #ifdef RESID
 				H[r * pc.N + n] += acc[r];
 #endif
