@@ -17,14 +17,16 @@ package vulkan
 	X(VkComputePipelineCreateInfo) X(VkPipelineCacheCreateInfo) X(VkDescriptorPoolSize) \
 	X(VkDescriptorPoolCreateInfo) X(VkDescriptorSetAllocateInfo) X(VkDescriptorBufferInfo) \
 	X(VkWriteDescriptorSet) X(VkCommandPoolCreateInfo) X(VkCommandBufferAllocateInfo) \
-	X(VkCommandBufferBeginInfo) X(VkBufferCopy) X(VkMemoryBarrier) X(VkSubmitInfo) X(VkFenceCreateInfo) X(VkQueryPoolCreateInfo)
+	X(VkCommandBufferBeginInfo) X(VkBufferCopy) X(VkMemoryBarrier) X(VkSubmitInfo) X(VkFenceCreateInfo) X(VkQueryPoolCreateInfo) \
+	X(VkPhysicalDeviceCooperativeMatrixFeaturesNV) X(VkCooperativeMatrixPropertiesNV)
 
 #define ABI_FIELDS(X) X(VkPhysicalDeviceProperties, limits) X(VkPhysicalDeviceProperties, pipelineCacheUUID) \
 	X(VkPhysicalDeviceLimits, maxStorageBufferRange) X(VkPhysicalDeviceLimits, maxComputeSharedMemorySize) \
 	X(VkPhysicalDeviceLimits, maxComputeWorkGroupCount) X(VkPhysicalDeviceLimits, maxComputeWorkGroupInvocations) \
 	X(VkPhysicalDeviceLimits, maxPushConstantsSize) X(VkPhysicalDeviceLimits, nonCoherentAtomSize) \
 	X(VkPhysicalDeviceVulkan12Features, shaderFloat16) X(VkPhysicalDeviceVulkan12Features, shaderInt8) \
-	X(VkPhysicalDeviceVulkan12Features, subgroupBroadcastDynamicId) X(VkComputePipelineCreateInfo, layout) \
+	X(VkPhysicalDeviceVulkan12Features, subgroupBroadcastDynamicId) X(VkPhysicalDeviceVulkan12Features, vulkanMemoryModel) \
+	X(VkCooperativeMatrixPropertiesNV, AType) X(VkCooperativeMatrixPropertiesNV, scope) X(VkComputePipelineCreateInfo, layout) \
 	X(VkWriteDescriptorSet, pBufferInfo) X(VkSubmitInfo, pCommandBuffers)
 
 // The same text is printed by a program built against the system

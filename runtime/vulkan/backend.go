@@ -35,26 +35,36 @@ const (
 // Backend runs the model's ops on one Vulkan device. Its methods may be
 // called from several goroutines; they are serialised.
 type Backend struct {
-	mu          sync.Mutex
-	ctx         *C.mmb_ctx
-	dev         DeviceInfo
-	subgroup    bool
-	oldMatmul   bool // tests, benchmarks: matmul.comp even where matmul2 fits
-	untiledAttn bool // no shared-memory room for attnprefill's tiles (or tests)
-	scalarMV    bool // tests: use the word-at-a-time matvec even where matvec4 fits
+	mu       sync.Mutex
+	ctx      *C.mmb_ctx
+	dev      DeviceInfo
+	subgroup bool
+	// coopmat: prefill matmuls of f16 weights on the cooperative-matrix
+	// shaders (coopmat.go); x16 holds their activations rounded to f16.
+	coopmat     bool
+	x16         devBuf
+	k16, v16    devBuf // attncm's f16 caches
+	maxShared   int    // maxComputeSharedMemorySize
+	oldMatmul   bool   // tests, benchmarks: matmul.comp even where matmul2 fits
+	untiledAttn bool   // no shared-memory room for attnprefill's tiles (or tests)
+	scalarMV    bool   // tests: use the word-at-a-time matvec even where matvec4 fits
+	noPair      bool   // tests, benchmarks: gate, up and SwiGLU as three dispatches, never paired
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.
-	attnChunk int
-	attnPart  devBuf
+	// Contexts of at most attnOnePass positions run in one pass instead.
+	attnChunk   int
+	attnOnePass int
+	attnPart    devBuf
 	// norms maps RMSNorm outputs to their inputs while both are unchanged,
 	// for matvecs that normalise on the fly.
 	norms map[C.VkBuffer]normOf
 	glus  map[C.VkBuffer]gluOf // likewise SwiGLU outputs
-	// ropeable: norm-fed matvecs whose output a RoPE may rotate in the
-	// matvec (a few at a time; a slice, as map values this large would be
-	// allocated per insert).
-	ropeable []mvCall
+	// fresh: matvec4 dispatches whose output nothing has read or written
+	// since, so that a RoPE may rotate a norm-fed one in place and a SwiGLU
+	// may pair the gate and up projections (a few at a time; a slice, as
+	// map values this large would be allocated per insert).
+	fresh []mvCall
 	// lastMV is the matvec recorded last, whose output a residual Add may
 	// fold into it.
 	lastMV mvCall
@@ -156,6 +166,7 @@ func New(opts Options) (*Backend, error) {
 	b := &Backend{
 		dev:      d,
 		subgroup: d.SubgroupArithmetic && !opts.NoSubgroups,
+		coopmat:  d.CoopMatrix && !opts.NoCoopMatrix,
 		rpw:      uint32(max(1, wgMatvec/max(d.SubgroupSize, 1))),
 		maxRange: uint64(ci.max_storage_range),
 		maxGroup: uint32(ci.max_wg_count[0]),
@@ -187,7 +198,7 @@ func New(opts Options) (*Backend, error) {
 	// 16-bit storage, fp16 and int8 are enabled where present; the shaders
 	// read every weight dtype through 32-bit words (so they also run where
 	// these are absent) and accumulate in fp32 as the interface requires.
-	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
+	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cbool(b.coopmat), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	for i := range b.specMV {
@@ -198,7 +209,9 @@ func New(opts Options) (*Backend, error) {
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
 	b.attnChunk = attnChunkMin
+	b.attnOnePass = attnOnePassMax
 	b.untiledAttn = ci.max_shared < 40<<10
+	b.maxShared = int(ci.max_shared)
 	b.argmaxSplit = 8192
 	b.norms = map[C.VkBuffer]normOf{}
 	b.glus = map[C.VkBuffer]gluOf{}
@@ -381,7 +394,7 @@ func (b *Backend) warmDecode(dt format.DType) {
 			spec []uint32
 		}{{"rmsnorm", specRow}, {"rmsnorm_sg", specNorm}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
 			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem},
-			{"attndec", []uint32{wgAttnDec}}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
+			{"attndec", []uint32{wgAttnDec}}, {"attndec", specAttnOne}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
 			b.pipeline(p.name, p.spec)
 		}
 	}
@@ -391,6 +404,10 @@ func (b *Backend) warmDecode(dt format.DType) {
 		spec := []uint32{wgMatvec4, uint32(max(1, wgMatvec4/b.dev.SubgroupSize)), 1}
 		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr"} {
 			b.pipeline(v+"_"+sfx, spec)
+		}
+		if dt != format.Q8_0 {
+			b.pipeline("matvec4ng_"+sfx, spec)
+			b.pipeline("matvec4g_"+sfx, spec)
 		}
 	}
 }
@@ -527,7 +544,7 @@ func (b *Backend) flush() error {
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
-	b.ropeable = b.ropeable[:0]
+	b.fresh = b.fresh[:0]
 	b.lastMV = mvCall{}
 	clear(b.written)
 	clear(b.read)
@@ -674,7 +691,7 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 	for _, r := range reads {
 		b.read[r] = true
-		b.unrope(r)
+		b.stale(r)
 	}
 	for _, w := range writes {
 		b.written[w] = true
@@ -682,13 +699,13 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	}
 }
 
-// unrope drops the ropeable record of output y, if any.
-func (b *Backend) unrope(y C.VkBuffer) {
-	for i := 0; i < len(b.ropeable); i++ {
-		if b.ropeable[i].y == y {
-			last := len(b.ropeable) - 1
-			b.ropeable[i] = b.ropeable[last]
-			b.ropeable = b.ropeable[:last]
+// stale drops the fresh record of output y, if any.
+func (b *Backend) stale(y C.VkBuffer) {
+	for i := 0; i < len(b.fresh); i++ {
+		if b.fresh[i].y == y {
+			last := len(b.fresh) - 1
+			b.fresh[i] = b.fresh[last]
+			b.fresh = b.fresh[:last]
 			i--
 		}
 	}
@@ -697,7 +714,7 @@ func (b *Backend) unrope(y C.VkBuffer) {
 // forget drops what is known about buffers derived from w, which is being
 // written.
 func (b *Backend) forget(w C.VkBuffer) {
-	b.unrope(w)
+	b.stale(w)
 	if len(b.norms) > 0 {
 		delete(b.norms, w)
 		for k, nm := range b.norms {

@@ -49,6 +49,7 @@ func deviceInfo(i int) (DeviceInfo, C.mmb_devinfo, error) {
 		Int8:               ci.int8 != 0,
 		Storage16:          ci.storage16 != 0,
 		Storage8:           ci.storage8 != 0,
+		CoopMatrix:         ci.coopmat_nv != 0,
 		typeRank:           rank,
 	}
 	return d, ci, nil

@@ -141,8 +141,18 @@ typedef struct features {
 	VkPhysicalDeviceVulkan11Features f11;
 	VkPhysicalDeviceVulkan12Features f12;
 	VkPhysicalDevice16BitStorageFeatures s16; // used on 1.1 devices only
-	int v12;
+	VkPhysicalDeviceCooperativeMatrixFeaturesNV cm; // chained when the extension exists
+	int v12, cm_ext;
 } features;
+
+static int device_has_ext(VkPhysicalDevice pd, const char *name) {
+	uint32_t n = 0;
+	if (p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+	VkExtensionProperties *e = calloc(n, sizeof *e);
+	int ok = e && p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) >= 0 && has_ext(e, n, name);
+	free(e);
+	return ok;
+}
 
 static void query_features(VkPhysicalDevice pd, uint32_t api, features *f) {
 	memset(f, 0, sizeof *f);
@@ -153,11 +163,37 @@ static void query_features(VkPhysicalDevice pd, uint32_t api, features *f) {
 		f->f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
 		f->f2.pNext = &f->f11;
 		f->f11.pNext = &f->f12;
+		if ((f->cm_ext = device_has_ext(pd, "VK_NV_cooperative_matrix"))) {
+			f->cm.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+			f->f12.pNext = &f->cm;
+		}
 	} else {
 		f->s16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
 		f->f2.pNext = &f->s16;
 	}
 	p_vkGetPhysicalDeviceFeatures2(pd, &f->f2);
+}
+
+// coopmat_ok: the device can run the cooperative-matrix shaders, which use
+// 16×16×16 fp16 × fp16 + fp32 subgroup matrices (SPV_NV_cooperative_matrix,
+// which also needs the Vulkan memory model, fp16 and 16-bit storage).
+static int coopmat_ok(VkPhysicalDevice pd, const features *f) {
+	if (!f->cm_ext || !f->cm.cooperativeMatrix || !f->f12.vulkanMemoryModel || !f->f12.shaderFloat16 || !f->f11.storageBuffer16BitAccess) return 0;
+	PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV props =
+		(PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)gipa(inst, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+	uint32_t n = 0;
+	if (!props || props(pd, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+	VkCooperativeMatrixPropertiesNV *p = calloc(n, sizeof *p);
+	if (!p) return 0;
+	for (uint32_t i = 0; i < n; i++) p[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+	int ok = 0;
+	if (props(pd, &n, p) >= 0)
+		for (uint32_t i = 0; i < n; i++)
+			if (p[i].MSize == 16 && p[i].NSize == 16 && p[i].KSize == 16 && p[i].AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+			    p[i].BType == VK_COMPONENT_TYPE_FLOAT16_NV && p[i].CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+			    p[i].DType == VK_COMPONENT_TYPE_FLOAT32_NV && p[i].scope == VK_SCOPE_SUBGROUP_NV) ok = 1;
+	free(p);
+	return ok;
 }
 
 int mmb_device_info(int index, mmb_devinfo *out) {
@@ -210,6 +246,7 @@ int mmb_device_info(int index, mmb_devinfo *out) {
 		out->float16 = f.f12.shaderFloat16;
 		out->int8 = f.f12.shaderInt8;
 		out->storage8 = f.f12.storageBuffer8BitAccess;
+		out->coopmat_nv = coopmat_ok(pd, &f);
 	} else {
 		out->storage16 = f.s16.storageBuffer16BitAccess;
 	}
@@ -295,7 +332,7 @@ static int load_device_fns(mmb_ctx *c) {
 	return VK_SUCCESS;
 }
 
-int mmb_ctx_create(int index, int want16, int wantf16, int want8, const void *cache, size_t cache_len, mmb_ctx **out) {
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, const void *cache, size_t cache_len, mmb_ctx **out) {
 	*out = NULL;
 	if (index < 0 || (uint32_t)index >= npdev) return MMB_ERR_NO_DEVICE;
 	mmb_ctx *c = calloc(1, sizeof *c);
@@ -343,8 +380,17 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, const void *ca
 	}
 	en.f2.features.shaderInt16 = have.f2.features.shaderInt16;
 
-	const char *dexts[1];
+	const char *dexts[2];
 	uint32_t ndext = 0;
+	if (wantcm && have.v12 && coopmat_ok(c->pd, &have)) {
+		dexts[ndext++] = "VK_NV_cooperative_matrix";
+		en.cm.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+		en.cm.cooperativeMatrix = 1;
+		en.f12.pNext = &en.cm;
+		en.f12.vulkanMemoryModel = 1;
+		en.f12.shaderFloat16 = 1;
+		en.f11.storageBuffer16BitAccess = 1;
+	}
 	uint32_t ne = 0;
 	if (p_vkEnumerateDeviceExtensionProperties(c->pd, NULL, &ne, NULL) == VK_SUCCESS && ne > 0) {
 		VkExtensionProperties *e = calloc(ne, sizeof *e);

@@ -155,6 +155,104 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 	b.ReportMetric(float64(wb)/per/bw, "of-copy-bw")
 }
 
+// BenchmarkKernelMLP times the MLP block of one decode token at the 1B
+// model's f16 shapes (hidden 2048, ffn 8192) as runtime/session.go records
+// it: RMSNorm, gate, up, SwiGLU, down, residual Add. paired: gate and up in
+// one matvec4ng that also writes silu(gate)·up, down plain (matvec4r);
+// unpaired: two matvec4n beside the norm, then swiglu beside a down that
+// recomputes SwiGLU for each of its 2048 rows (matvec4sr). Each block reads
+// the h the previous one wrote, so blocks are separated by barriers as in a
+// decode step; weights rotate over at least 256 MB.
+func BenchmarkKernelMLP(b *testing.B) {
+	be, bw := benchBackend(b)
+	const hidden, ffn = 2048, 8192
+	dt := format.F16
+	wb, _ := dt.NBytes([]int64{ffn, hidden}) // one matrix
+	copies := int(max(1, (256<<20+3*wb-1)/(3*wb)))
+	type mlp struct{ gate, up, down rt.Weight }
+	ws := make([]mlp, copies)
+	upload := func(rows, cols int, seed uint64) rt.Weight {
+		w, err := be.Upload("w", dt, rows, cols, randomWeight(dt, rows, cols, seed))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return w
+	}
+	for i := range ws {
+		s := uint64(3 * i)
+		ws[i] = mlp{upload(ffn, hidden, s+1), upload(ffn, hidden, s+2), upload(hidden, ffn, s+3)}
+	}
+	ones := make([]byte, 4*hidden) // an f32 norm weight, as the converter stores it
+	for i := 0; i < hidden; i++ {
+		binary.LittleEndian.PutUint32(ones[4*i:], 0x3f800000)
+	}
+	gn, err := be.Upload("norm", format.F32, 1, hidden, ones)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := func(n int) rt.Buffer {
+		x, err := be.Alloc(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return x
+	}
+	h, xn, tmp := buf(hidden), buf(hidden), buf(hidden)
+	gate, up, act := buf(ffn), buf(ffn), buf(ffn)
+	hv := make([]float32, hidden)
+	for i := range hv {
+		hv[i] = float32(i%19)/9 - 1
+	}
+	if err := be.Write(h, 0, hv); err != nil {
+		b.Fatal(err)
+	}
+	for _, kern := range []string{"paired", "unpaired"} {
+		b.Run("f16_2048x8192/"+kern, func(b *testing.B) {
+			be.noPair = kern == "unpaired"
+			defer func() { be.noPair = false }()
+			reps := max(copies, int(0.02*bw/float64(3*wb)))
+			run := func() time.Duration {
+				t0 := time.Now()
+				for j := 0; j < reps; j++ {
+					w := ws[j%copies]
+					if err := firstBenchErr(
+						be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
+						be.MatMul(gate, xn, w.gate, 1),
+						be.MatMul(up, xn, w.up, 1),
+						be.SwiGLU(act, gate, up, ffn),
+						be.MatMul(tmp, act, w.down, 1),
+						be.Add(h, tmp, hidden),
+					); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := be.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t0)
+			}
+			run()
+			b.ResetTimer()
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				total += run()
+			}
+			per := total.Seconds() / float64(b.N*reps)
+			b.ReportMetric(per*1e6, "µs/block")
+			b.ReportMetric(float64(3*wb)/per/1e9, "GB/s")
+		})
+	}
+}
+
+func firstBenchErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // BenchmarkKernelMatmul times prefill matmuls of 512 token rows (the
 // session's prefill chunk) by the 1B model's f16 shapes, matmul2 against
 // matmul, in TFLOP/s (2·M·N·K per call).
@@ -178,14 +276,13 @@ func BenchmarkKernelMatmul(b *testing.B) {
 			b.Fatal(err)
 		}
 		y, _ := be.Alloc(m * sh.rows)
-		for _, old := range []bool{false, true} {
-			kern := "matmul2"
-			if old {
-				kern = "matmul"
+		for _, kern := range []string{"coopmm", "matmul2", "matmul"} {
+			if kern == "coopmm" && !be.dev.CoopMatrix {
+				continue
 			}
 			b.Run(sh.name+"/"+kern, func(b *testing.B) {
-				be.oldMatmul = old
-				defer func() { be.oldMatmul = false }()
+				be.oldMatmul, be.coopmat = kern == "matmul", kern == "coopmm"
+				defer func() { be.oldMatmul, be.coopmat = false, be.dev.CoopMatrix }()
 				const reps = 20
 				run := func() time.Duration {
 					t0 := time.Now()
@@ -215,68 +312,83 @@ func BenchmarkKernelMatmul(b *testing.B) {
 
 // BenchmarkKernelAttentionDecode times one decode row of attention (32
 // heads, 8 kv heads, head dim 64: the 1B model) at growing context, with a
-// barrier between calls. The KV bytes read per call are 2·ctx·512·4.
+// barrier between calls. The KV bytes read per call are 2·ctx·512·4. Up to
+// attnOnePassMax positions it runs in one pass (onepass) and, for
+// comparison, split into 64-position chunks and merged (split).
 func BenchmarkKernelAttentionDecode(b *testing.B) {
 	be, bw := benchBackend(b)
 	const heads, kv, hd = 32, 8, 64
-	for _, ctx := range []int{128, 1024, 8192, 32768} {
-		b.Run(fmt.Sprintf("ctx_%d", ctx), func(b *testing.B) {
-			alloc := func(n int) rt.Buffer {
-				x, err := be.Alloc(n)
-				if err != nil {
-					b.Fatal(err)
-				}
-				v := make([]float32, n)
-				for i := range v {
-					v[i] = float32(i%23)/16 - 0.7
-				}
-				if err := be.Write(x, 0, v); err != nil {
-					b.Fatal(err)
-				}
-				return x
+	for _, ctx := range []int{128, 144, 1024, 8192, 32768} {
+		for _, kern := range []string{"onepass", "split"} {
+			if kern == "onepass" && ctx > attnOnePassMax {
+				continue
 			}
-			q, k, v := alloc(heads*hd), alloc(kv*hd), alloc(kv*hd)
-			kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
-			out := alloc(heads * hd)
-			const reps = 200
-			run := func() time.Duration {
-				t0 := time.Now()
-				for j := 0; j < reps; j++ {
-					if err := be.Attention(out, q, k, v, kc, vc, 1, ctx-1, heads, kv, hd); err != nil {
-						b.Fatal(err)
-					}
+			b.Run(fmt.Sprintf("ctx_%d/%s", ctx, kern), func(b *testing.B) {
+				if kern == "split" {
+					be.attnOnePass = 0
+					defer func() { be.attnOnePass = attnOnePassMax }()
 				}
-				if err := be.Sync(); err != nil {
-					b.Fatal(err)
-				}
-				return time.Since(t0)
-			}
-			run()
-			b.ResetTimer()
-			var total time.Duration
-			for i := 0; i < b.N; i++ {
-				total += run()
-			}
-			per := total.Seconds() / float64(b.N*reps)
-			bytes := float64(2 * ctx * kv * hd * 4)
-			b.ReportMetric(per*1e6, "µs/call")
-			b.ReportMetric(bytes/per/bw, "of-copy-bw")
-		})
+				benchAttentionDecode(b, be, bw, heads, kv, hd, ctx)
+			})
+		}
 	}
 }
 
+func benchAttentionDecode(b *testing.B, be *Backend, bw float64, heads, kv, hd, ctx int) {
+	alloc := func(n int) rt.Buffer {
+		x, err := be.Alloc(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(i%23)/16 - 0.7
+		}
+		if err := be.Write(x, 0, v); err != nil {
+			b.Fatal(err)
+		}
+		return x
+	}
+	q, k, v := alloc(heads*hd), alloc(kv*hd), alloc(kv*hd)
+	kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
+	out := alloc(heads * hd)
+	const reps = 200
+	run := func() time.Duration {
+		t0 := time.Now()
+		for j := 0; j < reps; j++ {
+			if err := be.Attention(out, q, k, v, kc, vc, 1, ctx-1, heads, kv, hd); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := be.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	run()
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += run()
+	}
+	per := total.Seconds() / float64(b.N*reps)
+	bytes := float64(2 * ctx * kv * hd * 4)
+	b.ReportMetric(per*1e6, "µs/call")
+	b.ReportMetric(bytes/per/bw, "of-copy-bw")
+}
+
 // BenchmarkKernelAttentionPrefill times attention for a 512-row prefill chunk
-// (32 heads, 8 kv heads, head dim 64) starting at position pos0, tiled
-// (attnprefill) against one row per workgroup (attention.comp), in TFLOP/s
+// (32 heads, 8 kv heads, head dim 64) starting at position pos0: on the
+// matrix units (attncm, where the device has them), tiled (attnprefill) and
+// one row per workgroup (attention.comp), in TFLOP/s
 // of the causal products (4·hd per query-key pair seen).
 func BenchmarkKernelAttentionPrefill(b *testing.B) {
 	be, _ := benchBackend(b)
 	const heads, kv, hd, rows = 32, 8, 64, 512
 	for _, pos0 := range []int{0, 3584} {
-		for _, untiled := range []bool{false, true} {
-			kern := "tiled"
-			if untiled {
-				kern = "untiled"
+		for _, kern := range []string{"coop", "tiled", "untiled"} {
+			if kern == "coop" && !be.dev.CoopMatrix {
+				continue
 			}
 			b.Run(fmt.Sprintf("pos0_%d/%s", pos0, kern), func(b *testing.B) {
 				alloc := func(n int) rt.Buffer {
@@ -296,8 +408,8 @@ func BenchmarkKernelAttentionPrefill(b *testing.B) {
 				q, k, v := alloc(rows*heads*hd), alloc(rows*kv*hd), alloc(rows*kv*hd)
 				kc, vc := alloc((pos0+rows)*kv*hd), alloc((pos0+rows)*kv*hd)
 				out := alloc(rows * heads * hd)
-				be.untiledAttn = untiled
-				defer func() { be.untiledAttn = false }()
+				be.untiledAttn, be.coopmat = kern == "untiled", kern == "coop"
+				defer func() { be.untiledAttn, be.coopmat = false, be.dev.CoopMatrix }()
 				const reps = 5
 				run := func() time.Duration {
 					t0 := time.Now()

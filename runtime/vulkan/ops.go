@@ -39,6 +39,19 @@ const (
 	// (NVIDIA and AMD offer 48-64 KB; the Vulkan minimum is 16 KB).
 	attnPrefillMaxHD = 128
 	attnChunkMin     = 64
+	// attnOnePassMax: a decode context of at most this many positions runs
+	// as one attndec pass of a 256-wide workgroup per (row, head) (specAttnOne),
+	// with no attncomb. It is then a single softmax block: the scores are
+	// still one position per invocation, all in parallel, and the value sums
+	// (16-byte loads, hd/4 lanes per position) take 2 serial rounds of loads
+	// at hd 64 where a split 64-position chunk takes 4, so the pass costs about
+	// one chunk of the split path and saves the dependent attncomb stage
+	// (≥ 4.6 µs on the H200, bench/RESULTS.md, plus its own loads). Longer, a
+	// workgroup would walk blocks serially, each a full round of key loads,
+	// two reductions and value loads (about a stage's worth), while the
+	// split's chunks run side by side.
+	attnOnePassMax = 256
+	wgAttnOne      = 256
 )
 
 // vecAlign is the multiple of K that matvec4 needs per dtype: a row must be
@@ -51,6 +64,8 @@ var (
 	specHead   = []uint32{wgHead}
 	specNorm   = []uint32{256} // rmsnorm_sg: a 2048-wide row in registers, 8 values each
 	specMatmul = []uint32{}
+	// attndec in one pass: one 256-wide workgroup, value sums on 16-byte loads.
+	specAttnOne = []uint32{wgAttnOne, 1}
 )
 
 func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
@@ -104,11 +119,8 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 			return err
 		}
 		mv.idx = len(b.cmds)
-		if mv.kind == mvNorm {
-			if wt.rows%2 == 0 {
-				b.ropeable = append(b.ropeable, mv)
-			}
-		} else {
+		b.fresh = append(b.fresh, mv)
+		if mv.kind != mvNorm {
 			b.lastMV = mv
 		}
 		return nil
@@ -121,6 +133,9 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		}
 		return b.dispatch("matvec_"+sfx, spec, uint64(wt.rows), bufs, 1<<2,
 			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+	}
+	if b.useCoopMatmul(wt, rows) {
+		return b.matmulCoop(d, xb, wt, rows)
 	}
 	if (wt.dt == format.F16 || wt.dt == format.BF16) && wt.cols%8 == 0 && !b.oldMatmul {
 		gx, gy := ceilDiv(wt.rows, 128), ceilDiv(rows, 64)
@@ -204,11 +219,13 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 	if mv := b.lastMV; mv.idx > 0 && mv.idx == len(b.cmds) && mv.y == s.h && mv.rows*mv.n == n && !b.read[d.h] && !b.written[d.h] && !slices.Contains(mv.bufs[:mv.nb], d.h) {
 		// src was just written by a matvec: it adds y to dst as well, so the
 		// residual update needs no stage of its own. That matvec was the
-		// last command and nothing else wrote y since the last barrier (or
-		// a barrier would stand before it), so its write mark can go.
+		// last command and nothing else read or wrote y since the last
+		// barrier (or a barrier would stand before it), so its marks on y
+		// can go (the read mark too: left, it put a second barrier here).
 		b.lastMV = mvCall{}
 		b.cmds = b.cmds[:len(b.cmds)-1]
 		delete(b.written, mv.y)
+		delete(b.read, mv.y)
 		if mv.nb == 3 {
 			mv.bufs[3] = b.dummy.h
 		}
@@ -239,6 +256,9 @@ func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := b.pairGLU(d.h, g.h, u.h, n); ok || err != nil {
+		return err
+	}
 	if err := b.dispatch("swiglu", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, g.h, u.h}, 1<<0, uint32(n)); err != nil {
 		return err
 	}
@@ -248,6 +268,57 @@ func (b *Backend) SwiGLU(dst, gate, up rt.Buffer, n int) error {
 		b.glus[d.h] = gluOf{gate: g.h, up: u.h, n: n}
 	}
 	return nil
+}
+
+// pairGLU records dst = silu(gate)·up, with gate and up themselves, as one
+// paired matvec (matvec4g, matvec4ng) in place of the two matvecs just
+// recorded that compute gate and up, when they are the last two commands
+// (so nothing came between, and no barrier), read the same x (or normalise
+// the same source), have the same shape and dtype, and neither output has
+// been read since. It reports whether it did.
+func (b *Backend) pairGLU(dst, gate, up C.VkBuffer, n int) (bool, error) {
+	if b.noPair || gate == up {
+		return false, nil
+	}
+	var mg, mu mvCall
+	for _, f := range b.fresh {
+		switch f.y {
+		case gate:
+			mg = f
+		case up:
+			mu = f
+		}
+	}
+	last := len(b.cmds)
+	if mg.idx == 0 || mu.idx == 0 || max(mg.idx, mu.idx) != last || min(mg.idx, mu.idx) != last-1 {
+		return false, nil
+	}
+	// Q8_0 stays unpaired: its matvec is bound by ALU and x loads
+	// (bench/RESULTS.md), where a pair, with twice the quants in registers
+	// per lane, is unmeasured.
+	if mg.kind != mu.kind || (mg.kind != mvPlain && mg.kind != mvNorm) || mg.dt != mu.dt || mg.dt == format.Q8_0 ||
+		mg.rows*mg.n != n || mg.pc != mu.pc || mg.bufs[1] != mu.bufs[1] || mg.bufs[3] != mu.bufs[3] {
+		return false, nil
+	}
+	if dst == gate || dst == up || dst == mg.bufs[1] || dst == mg.bufs[3] {
+		return false, nil
+	}
+	// Only these two commands wrote or read gate and up since the last
+	// barrier (any earlier access would have put a barrier before them), so
+	// their marks go with them and the paired dispatch joins the same stage.
+	b.cmds = b.cmds[:last-2]
+	delete(b.written, gate)
+	delete(b.written, up)
+	delete(b.read, gate)
+	delete(b.read, up)
+	b.lastMV = mvCall{}
+	kind, g := mvPair, b.dummy.h
+	if mg.kind == mvNorm {
+		kind, g = mvNormPair, mg.bufs[3]
+	}
+	// gate and up are written too: the caller may still read them.
+	bufs := [7]C.VkBuffer{mg.bufs[0], mg.bufs[1], gate, g, mu.bufs[0], up, dst}
+	return true, b.dispatch(mvNames[kind][mg.dt], mg.spec[:], mg.groups, bufs[:], 1<<2|1<<5|1<<6, mg.pc[:mg.npc]...)
 }
 
 // gluOf says that a buffer holds silu(gate)·up for n values, as long as none
@@ -276,7 +347,8 @@ type mvCall struct {
 }
 
 // matvec4 variants (shaders/internal/build); mvPlain+1 and mvGlu+1 are their
-// residual forms.
+// residual forms; mvPair and mvNormPair (gate and up paired, SwiGLU) exist
+// for f32, f16 and bf16 only.
 const (
 	mvPlain = iota
 	mvResid
@@ -284,11 +356,13 @@ const (
 	mvGluResid
 	mvNorm
 	mvNormRope
+	mvPair
+	mvNormPair
 	mvKinds
 )
 
 var mvNames = func() (t [mvKinds][8]string) {
-	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np"}
+	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng"}
 	for k, p := range prefix {
 		for dt, sfx := range dtSuffix {
 			t[k][dt] = p + "_" + sfx
@@ -319,16 +393,16 @@ func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.B
 		return err
 	}
 	var rp mvCall
-	for _, r := range b.ropeable {
+	for _, r := range b.fresh {
 		if r.y == xb.h {
 			rp = r
 		}
 	}
-	if rp.idx > 0 && rp.rows == rows && rp.n == heads*headDim && headDim%2 == 0 {
+	if rp.idx > 0 && rp.kind == mvNorm && rp.rows == rows && rp.n == heads*headDim && headDim%2 == 0 {
 		// x was written by a norm-fed matvec that nothing has read or
 		// written since: make it store x rotated (pairs of rows per
 		// subgroup) instead of recording a RoPE stage.
-		b.unrope(xb.h)
+		b.stale(xb.h)
 		rp.kind = mvNormRope
 		rp.bufs[4], rp.nb = f.h, 5
 		rp.pc[6], rp.pc[7], rp.npc = uint32(pos0), uint32(headDim), 8
@@ -393,6 +467,9 @@ func (b *Backend) Attention(out, q, k, v, kCache, vCache rt.Buffer, rows, pos0, 
 	size := uint64(rows*kvd) * 4
 	b.copyBuf(kb.h, kc.h, 0, uint64(pos0*kvd)*4, size)
 	b.copyBuf(vb.h, vc.h, 0, uint64(pos0*kvd)*4, size)
+	if b.useCoopAttention(rows, headDim) && heads <= int(b.maxGroup) {
+		return b.attentionCoop(o, qb, kc, vc, rows, pos0, heads, kvHeads, headDim, scale)
+	}
 	if headDim <= attnPrefillMaxHD && !b.untiledAttn && heads <= int(b.maxGroup) {
 		return b.dispatch3("attnprefill", nil, uint32(heads), uint32(ceilDiv(rows, 32)), []C.VkBuffer{o.h, qb.h, kc.h, vc.h}, 1<<0,
 			uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale))
@@ -484,6 +561,9 @@ func (b *Backend) SSMScan(y, xbc, dt, state rt.Buffer, aNeg, dtBias, dSkip rt.We
 	}
 	if rows == 0 {
 		return nil
+	}
+	if b.ssmUseChunked(rows) {
+		return b.ssmScanChunked(yb, xb, db, sb, a, dtb, ds, rows, heads, kvHeads, headDim)
 	}
 	return b.dispatch("ssmscan", specHead, uint64(heads*headDim), []C.VkBuffer{yb.h, xb.h, db.h, sb.h, a.h, dtb.h, ds.h}, 1<<0|1<<3,
 		uint32(rows), uint32(heads), uint32(kvHeads), uint32(headDim),
@@ -599,12 +679,18 @@ func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) 
 // attentionDecode runs attention for a few query rows split over the
 // context: attndec per chunk of b.attnChunk positions (which also stores the
 // new keys and values in the caches), then attncomb to merge the chunks when
-// there are several.
+// there are several; up to b.attnOnePass positions, attndec alone in one
+// pass.
 func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads, kvHeads, hd int, scale float32) error {
 	// Chunks of attnChunk positions (one softmax block), widened in steps
-	// of attnChunk so that there are at most 256 per head for attncomb.
+	// of attnChunk so that there are at most 256 per head for attncomb; a
+	// short context in one chunk, on the wider workgroup (attnOnePassMax).
 	L := pos0 + rows
 	chunk := b.attnChunk * ((L + b.attnChunk*256 - 1) / (b.attnChunk * 256))
+	spec := []uint32{wgAttnDec}
+	if L <= b.attnOnePass {
+		chunk, spec = L, specAttnOne
+	}
 	nsplit := (L + chunk - 1) / chunk
 	if err := checkDims("Attention", rows*heads*nsplit, hd+2); err != nil {
 		return err
@@ -626,7 +712,7 @@ func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads,
 		part = b.attnPart.h
 		wmask |= 1 << 6
 	}
-	err := b.dispatch("attndec", []uint32{wgAttnDec}, uint64(rows*heads*nsplit), []C.VkBuffer{o.h, q.h, kc.h, vc.h, k.h, v.h, part}, wmask,
+	err := b.dispatch("attndec", spec, uint64(rows*heads*nsplit), []C.VkBuffer{o.h, q.h, kc.h, vc.h, k.h, v.h, part}, wmask,
 		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(hd), fbits(scale), uint32(chunk), uint32(nsplit))
 	if err != nil || nsplit == 1 {
 		return err

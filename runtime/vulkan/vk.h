@@ -82,6 +82,8 @@ typedef uint64_t VkQueryPool;
 #define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2 1000059001
 #define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES 1000083000
 #define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES 1000094000
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV 1000249000
+#define VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV 1000249001
 
 #define VK_API_VERSION_1_0 ((1u << 22))
 #define VK_API_VERSION_1_1 ((1u << 22) | (1u << 12))
@@ -449,6 +451,28 @@ typedef struct VkPhysicalDeviceVulkan12Features {
 	VkBool32 subgroupBroadcastDynamicId;
 } VkPhysicalDeviceVulkan12Features;
 
+// VK_NV_cooperative_matrix (the prefill matmul's tensor-core path).
+typedef struct VkPhysicalDeviceCooperativeMatrixFeaturesNV {
+	VkStructureType sType;
+	void *pNext;
+	VkBool32 cooperativeMatrix;
+	VkBool32 cooperativeMatrixRobustBufferAccess;
+} VkPhysicalDeviceCooperativeMatrixFeaturesNV;
+
+#define VK_COMPONENT_TYPE_FLOAT16_NV 0
+#define VK_COMPONENT_TYPE_FLOAT32_NV 1
+#define VK_SCOPE_SUBGROUP_NV 3
+
+typedef struct VkCooperativeMatrixPropertiesNV {
+	VkStructureType sType;
+	void *pNext;
+	uint32_t MSize;
+	uint32_t NSize;
+	uint32_t KSize;
+	uint32_t AType, BType, CType, DType; // VkComponentTypeNV
+	uint32_t scope;                      // VkScopeNV
+} VkCooperativeMatrixPropertiesNV;
+
 typedef struct VkMemoryType {
 	VkFlags propertyFlags;
 	uint32_t heapIndex;
@@ -714,6 +738,7 @@ typedef void (VKAPI_PTR *PFN_vkGetPhysicalDeviceFeatures2)(VkPhysicalDevice, VkP
 typedef void (VKAPI_PTR *PFN_vkGetPhysicalDeviceMemoryProperties)(VkPhysicalDevice, VkPhysicalDeviceMemoryProperties *);
 typedef void (VKAPI_PTR *PFN_vkGetPhysicalDeviceQueueFamilyProperties)(VkPhysicalDevice, uint32_t *, VkQueueFamilyProperties *);
 typedef VkResult (VKAPI_PTR *PFN_vkEnumerateDeviceExtensionProperties)(VkPhysicalDevice, const char *, uint32_t *, VkExtensionProperties *);
+typedef VkResult (VKAPI_PTR *PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)(VkPhysicalDevice, uint32_t *, VkCooperativeMatrixPropertiesNV *);
 typedef VkResult (VKAPI_PTR *PFN_vkCreateDevice)(VkPhysicalDevice, const VkDeviceCreateInfo *, const void *, VkDevice *);
 typedef void (VKAPI_PTR *PFN_vkDestroyDevice)(VkDevice, const void *);
 typedef void (VKAPI_PTR *PFN_vkGetDeviceQueue)(VkDevice, uint32_t, uint32_t, VkQueue *);

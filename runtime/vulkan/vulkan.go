@@ -29,6 +29,10 @@ type Options struct {
 	// NoSubgroups forces the shared-memory reduction shaders even where the
 	// device has subgroup arithmetic (to test the fallback path).
 	NoSubgroups bool
+	// NoCoopMatrix keeps prefill matmuls on the fp32 SIMT shaders even where
+	// the device has cooperative matrices (whose fp16 inputs round the
+	// activations to 11 significant bits).
+	NoCoopMatrix bool
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
 	CacheDir string
@@ -51,6 +55,9 @@ type DeviceInfo struct {
 	Int8               bool // shaderInt8
 	Storage16          bool // storageBuffer16BitAccess
 	Storage8           bool // storageBuffer8BitAccess
+	// CoopMatrix: VK_NV_cooperative_matrix with 16×16×16 fp16 matrices
+	// accumulating in fp32 (tensor cores), used for prefill matmuls.
+	CoopMatrix bool
 
 	typeRank int
 }
@@ -68,6 +75,9 @@ func (d DeviceInfo) String() string {
 	}
 	if d.SubgroupArithmetic {
 		f = append(f, "subgroup arithmetic")
+	}
+	if d.CoopMatrix {
+		f = append(f, "cooperative matrix")
 	}
 	feat := "none"
 	if len(f) > 0 {

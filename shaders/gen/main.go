@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	shaders "github.com/mmbformat/mmb/shaders/internal/build"
 )
@@ -14,8 +15,18 @@ import (
 func main() {
 	dir := flag.String("dir", "shaders", "the shaders directory")
 	glslc := flag.String("glslc", "glslc", "the glslc binary")
+	only := flag.String("only", "", "comma-separated variant names to build (default: all)")
 	flag.Parse()
+	want := map[string]bool{}
+	for _, n := range strings.Split(*only, ",") {
+		if n != "" {
+			want[n] = true
+		}
+	}
 	for _, v := range shaders.Variants {
+		if len(want) > 0 && !want[v.Name] {
+			continue
+		}
 		b, err := shaders.Compile(*glslc, *dir, v)
 		if err == nil {
 			err = os.WriteFile(filepath.Join(*dir, "spv", v.Name+".spv"), b, 0o644)

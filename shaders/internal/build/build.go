@@ -35,10 +35,18 @@ var Variants = func() []Variant {
 			Variant{"matvec4r_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID"}},
 			Variant{"matvec4sr_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU", "RESID"}})
 	}
+	for _, d := range weightDTypes[:3] { // f32, f16, bf16: the paired gate/up matvec
+		v = append(v,
+			Variant{"matvec4g_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "PAIR"}},
+			Variant{"matvec4ng_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR"}})
+	}
 	for _, d := range weightDTypes[1:3] { // f16, bf16
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
 	}
-	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}})
+	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}},
+		Variant{"coopmm_n128", "coopmm.comp", []string{"TN=4"}}, Variant{"coopmm_n64", "coopmm.comp", []string{"TN=2"}},
+		Variant{"attncm", "attncm.comp", nil}, Variant{"attncm128", "attncm.comp", []string{"HD=128u"}},
+		Variant{"tof16", "tof16.comp", nil})
 	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill", "ssmchunk_local", "ssmchunk_pass", "ssmchunk_out"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}

@@ -1,0 +1,496 @@
+//go:build cgo
+
+package vulkan
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mmbformat/mmb/format"
+	rt "github.com/mmbformat/mmb/runtime"
+	"github.com/mmbformat/mmb/runtime/backendtest"
+	"github.com/mmbformat/mmb/runtime/internal/hfref"
+)
+
+// f32u is the unit roundoff of float32.
+const f32u = 1.0 / (1 << 24)
+
+// mlpCase is one MLP block: [norm →] gate, up → SwiGLU → down → residual Add.
+type mlpCase struct {
+	dt         format.DType
+	rows, k, n int  // token rows, hidden, ffn
+	norm       bool // x = RMSNorm(h) (the matvecs fold it) rather than a buffer of its own
+	swap       bool // up recorded before gate
+}
+
+type mlpWeights struct {
+	wg, wu, wd, gn rt.Weight
+	eg, eu, ed, en []float64 // the exact stored values
+	h, x           []float32
+}
+
+type mlpOut struct {
+	gate, up, act, down, h []float32
+	cmds                   []string // recorded before the first Read
+}
+
+const mlpEps = 1e-5
+
+func (c mlpCase) String() string {
+	return fmt.Sprintf("%s rows %d k %d n %d norm %v swap %v", c.dt, c.rows, c.k, c.n, c.norm, c.swap)
+}
+
+func (c mlpCase) weights(t *testing.T, b *Backend, r *rand.Rand) mlpWeights {
+	t.Helper()
+	vals := func(n int, lo, hi float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(lo + (hi-lo)*r.Float64())
+		}
+		return v
+	}
+	up := func(dt format.DType, rows, cols int, v []float32) (rt.Weight, []float64) {
+		data, exact := backendtest.EncodeWeight(dt, rows, cols, v)
+		w, err := b.Upload("w", dt, rows, cols, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w, exact
+	}
+	var w mlpWeights
+	w.wg, w.eg = up(c.dt, c.n, c.k, vals(c.n*c.k, -1, 1))
+	w.wu, w.eu = up(c.dt, c.n, c.k, vals(c.n*c.k, -1, 1))
+	w.wd, w.ed = up(c.dt, c.k, c.n, vals(c.k*c.n, -1, 1))
+	w.gn, w.en = up(format.F32, 1, c.k, vals(c.k, 0.5, 1.5)) // f32: what lets a matvec fold the norm
+	w.h, w.x = vals(c.rows*c.k, -2, 2), vals(c.rows*c.k, -1, 1)
+	return w
+}
+
+// run records the block on b (paired unless noPair) and reads its outputs.
+func (c mlpCase) run(t *testing.T, b *Backend, w mlpWeights, noPair bool) mlpOut {
+	t.Helper()
+	b.noPair = noPair
+	defer func() { b.noPair = false }()
+	buf := func(v []float32, n int) rt.Buffer {
+		x, err := b.Alloc(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == nil { // NaN sentinels: unwritten values and writes past the end show
+			v = make([]float32, n)
+			for i := range v {
+				v[i] = float32(math.NaN())
+			}
+		}
+		if err := b.Write(x, 0, v); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	const pad = 3
+	rn, rk := c.rows*c.n, c.rows*c.k
+	h := buf(w.h, rk)
+	gate, upb, act, tmp := buf(nil, rn+pad), buf(nil, rn+pad), buf(nil, rn+pad), buf(nil, rk)
+	x := buf(nil, rk)
+	if c.norm {
+		mustOK(t, b.RMSNorm(x, h, w.gn, c.rows, c.k, mlpEps))
+	} else {
+		mustOK(t, b.Write(x, 0, w.x))
+	}
+	if c.swap {
+		mustOK(t, b.MatMul(upb, x, w.wu, c.rows))
+		mustOK(t, b.MatMul(gate, x, w.wg, c.rows))
+	} else {
+		mustOK(t, b.MatMul(gate, x, w.wg, c.rows))
+		mustOK(t, b.MatMul(upb, x, w.wu, c.rows))
+	}
+	mustOK(t, b.SwiGLU(act, gate, upb, rn))
+	mustOK(t, b.MatMul(tmp, act, w.wd, c.rows))
+	mustOK(t, b.Add(h, tmp, rk))
+	o := mlpOut{cmds: b.recorded()}
+	read := func(x rt.Buffer, n int) []float32 {
+		v := make([]float32, n)
+		mustOK(t, b.Read(v, x, 0))
+		return v
+	}
+	o.gate, o.up, o.act = read(gate, rn+pad), read(upb, rn+pad), read(act, rn+pad)
+	for name, v := range map[string][]float32{"gate": o.gate, "up": o.up, "act": o.act} {
+		for i, f := range v[rn:] {
+			if !math.IsNaN(float64(f)) {
+				t.Errorf("%v: %s written past rows·n at %d", c, name, rn+i)
+			}
+		}
+	}
+	o.gate, o.up, o.act = o.gate[:rn], o.up[:rn], o.act[:rn]
+	o.down, o.h = read(tmp, rk), read(h, rk)
+	return o
+}
+
+func mustOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func silu64(x float64) float64 { return x / (1 + math.Exp(-x)) }
+
+// bounded is an output's float64 reference and its error bound, per element.
+type bounded struct{ want, bound []float64 }
+
+// reference computes the block in float64 from the exact stored values, and
+// for each output a bound on the error of any float32 evaluation of it:
+// a K-term dot product (any order, products rounded) is within
+// (K+4)·u·Σ|terms| (backendtest's MatMul bound); the norm's scale adds
+// (K/2+8)·u relative (backendtest's RMSNorm bound); silu through exp and a
+// division (16+4|g|)·u relative (backendtest's SwiGLU bound), and the errors
+// of gate and up carry into act through |silu'(g)·up| and |silu64(g)|, whose
+// bound carries into down through Σ|w_down|; the Add rounds once more.
+func (c mlpCase) reference(w mlpWeights) (gate, up, act, down, h bounded) {
+	K, N := c.k, c.n
+	mk := func(n int) bounded { return bounded{make([]float64, n), make([]float64, n)} }
+	gate, up, act = mk(c.rows*N), mk(c.rows*N), mk(c.rows*N)
+	down, h = mk(c.rows*K), mk(c.rows*K)
+	for r := 0; r < c.rows; r++ {
+		x := make([]float64, K)
+		scaleRel := 0.0
+		if c.norm {
+			ss := 0.0
+			for k := 0; k < K; k++ {
+				hv := float64(w.h[r*K+k])
+				ss += hv * hv
+			}
+			s := 1 / math.Sqrt(ss/float64(K)+mlpEps)
+			for k := range x {
+				x[k] = float64(w.h[r*K+k]) * w.en[k] * s
+			}
+			scaleRel = (float64(K)/2 + 8) * f32u
+		} else {
+			for k := range x {
+				x[k] = float64(w.x[r*K+k])
+			}
+		}
+		for n := 0; n < N; n++ {
+			var g, uv, ag, au float64
+			for k := 0; k < K; k++ {
+				g += w.eg[n*K+k] * x[k]
+				uv += w.eu[n*K+k] * x[k]
+				ag += math.Abs(w.eg[n*K+k] * x[k])
+				au += math.Abs(w.eu[n*K+k] * x[k])
+			}
+			i := r*N + n
+			gate.want[i], up.want[i] = g, uv
+			gate.bound[i] = (float64(K+4)*f32u + scaleRel) * ag
+			up.bound[i] = (float64(K+4)*f32u + scaleRel) * au
+			sig := 1 / (1 + math.Exp(-g))
+			act.want[i] = silu64(g) * uv
+			act.bound[i] = (16+4*math.Abs(g))*f32u*math.Abs(act.want[i]) +
+				math.Abs(sig*(1+g*(1-sig))*uv)*gate.bound[i] + math.Abs(silu64(g))*up.bound[i]
+		}
+		for k := 0; k < K; k++ {
+			var d, ad, carried float64
+			for n := 0; n < N; n++ {
+				wd := w.ed[k*N+n]
+				d += wd * act.want[r*N+n]
+				ad += math.Abs(wd * act.want[r*N+n])
+				carried += math.Abs(wd) * act.bound[r*N+n]
+			}
+			i := r*K + k
+			down.want[i] = d
+			down.bound[i] = float64(N+4)*f32u*ad + carried
+			h.want[i] = float64(w.h[i]) + d
+			h.bound[i] = down.bound[i] + f32u*math.Abs(h.want[i])
+		}
+	}
+	return
+}
+
+// checkBounded fails unless |got - want| <= bound everywhere.
+func checkBounded(t *testing.T, what string, got []float32, r bounded) {
+	t.Helper()
+	for i, g := range got {
+		if d := math.Abs(float64(g) - r.want[i]); !(d <= r.bound[i]) {
+			t.Errorf("%s[%d] = %v, want %v ± %.3g", what, i, g, r.want[i], r.bound[i])
+			return
+		}
+	}
+}
+
+// checkPaths fails unless two paths' outputs differ by at most the sum of
+// both bounds (each is within its bound of the exact value).
+func checkPaths(t *testing.T, what string, a, b []float32, r bounded) {
+	t.Helper()
+	same := true
+	for i := range a {
+		d := math.Abs(float64(a[i]) - float64(b[i]))
+		same = same && d == 0
+		if !(d <= 2*r.bound[i]) {
+			t.Errorf("%s[%d]: %v against %v: differ by %.3g > %.3g", what, i, a[i], b[i], d, 2*r.bound[i])
+			return
+		}
+	}
+	if !same {
+		t.Logf("%s: the paths differ (within rounding)", what)
+	}
+}
+
+func countCmd(cmds []string, name string) int {
+	n := 0
+	for _, c := range cmds {
+		if c == name {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPairedGLU: gate, up and SwiGLU after the same x become one paired
+// matvec (with the norm folded when x is an RMSNorm output); the result
+// matches the three-dispatch path and a float64 reference within float32
+// rounding, at sizes where N is not a multiple of a workgroup's rows and
+// for 1 and 3 token rows. Q8_0 keeps the three dispatches.
+func TestPairedGLU(t *testing.T) {
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	defer b.Close()
+	if !b.subgroup {
+		t.Skip("no subgroup arithmetic: matvec4 (and so the pairing) is not used")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	var cases []mlpCase
+	for _, dt := range []format.DType{format.F32, format.F16, format.BF16} {
+		for _, rows := range []int{1, 3} {
+			// 37: odd, so the last workgroup is partly idle (2 rows per
+			// workgroup on 32-wide subgroups, 8 on lavapipe), and down's K
+			// is no multiple of a 16-byte word (the word-at-a-time matvec
+			// reads act); 72: down is a matvec4 too.
+			for _, n := range []int{37, 72} {
+				cases = append(cases, mlpCase{dt: dt, rows: rows, k: 64, n: n, norm: true}, mlpCase{dt: dt, rows: rows, k: 64, n: n})
+			}
+		}
+	}
+	cases = append(cases, mlpCase{dt: format.F16, rows: 3, k: 64, n: 37, norm: true, swap: true},
+		mlpCase{dt: format.Q8_0, rows: 3, k: 64, n: 64, norm: true})
+	for _, c := range cases {
+		t.Run(c.String(), func(t *testing.T) {
+			w := c.weights(t, b, r)
+			paired, plain := c.run(t, b, w, false), c.run(t, b, w, true)
+			sfx := dtSuffix[c.dt]
+			pair := "matvec4g_" + sfx
+			if c.norm {
+				pair = "matvec4ng_" + sfx
+			}
+			if c.dt == format.Q8_0 {
+				if !slices.Equal(paired.cmds, plain.cmds) || countCmd(paired.cmds, "swiglu") != 1 {
+					t.Errorf("Q8_0 is not paired: recorded %v, unpaired %v", paired.cmds, plain.cmds)
+				}
+			} else {
+				if countCmd(paired.cmds, pair) != 1 || countCmd(paired.cmds, "swiglu") != 0 || countCmd(plain.cmds, pair) != 0 || countCmd(plain.cmds, "swiglu") != 1 {
+					t.Errorf("paired %v, unpaired %v: want one %s and no swiglu in the first, the reverse in the second", paired.cmds, plain.cmds, pair)
+				}
+				// Down reads act plainly (its residual Add folded in where
+				// it is a matvec4); the pairing costs no stage and saves
+				// the SwiGLU stage where down cannot fold it.
+				mv4 := c.n%vecAlign[c.dt] == 0
+				if mv4 && countCmd(paired.cmds, "matvec4r_"+sfx) != 1 {
+					t.Errorf("paired %v: down is not matvec4r_%s", paired.cmds, sfx)
+				}
+				bp, bu := countCmd(paired.cmds, "|"), countCmd(plain.cmds, "|")
+				if want := bu - map[bool]int{true: 0, false: 1}[mv4]; bp != want {
+					t.Errorf("%d barriers paired, %d unpaired; want %d: %v vs %v", bp, bu, want, paired.cmds, plain.cmds)
+				}
+			}
+			gate, up, act, down, h := c.reference(w)
+			for _, o := range []struct {
+				name string
+				p, q []float32
+				r    bounded
+			}{{"gate", paired.gate, plain.gate, gate}, {"up", paired.up, plain.up, up}, {"act", paired.act, plain.act, act},
+				{"down", paired.down, plain.down, down}, {"h", paired.h, plain.h, h}} {
+				checkBounded(t, "paired "+o.name, o.p, o.r)
+				checkBounded(t, "unpaired "+o.name, o.q, o.r)
+				checkPaths(t, o.name+", paired against unpaired", o.p, o.q, o.r)
+			}
+		})
+	}
+}
+
+// cmdSpy records the commands pending at each Read (a decode step's one
+// submission ends with the Read of its logits).
+type cmdSpy struct {
+	*Backend
+	cmds []string
+}
+
+func (s *cmdSpy) Read(dst []float32, src rt.Buffer, off int) error {
+	s.cmds = s.Backend.recorded()
+	return s.Backend.Read(dst, src, off)
+}
+
+// TestDecodeStepFused runs one decode step of each fixture at context 101
+// with the pairing and the one-pass attention, and as before them (gate, up
+// and SwiGLU as three dispatches; attention split into 64-position chunks
+// and merged). Every MLP block takes the paired matvec, every attention
+// layer one attndec and no attncomb, which saves one stage per attention
+// layer; the logits agree within hfref.SelfTol (the paths differ only in
+// the order of the same float32 operations).
+func TestDecodeStepFused(t *testing.T) {
+	for _, name := range hfref.Fixtures {
+		t.Run(name, func(t *testing.T) {
+			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
+			var logits [2][]float32
+			var cmds [2][]string
+			layers := 0
+			for i, before := range []bool{false, true} {
+				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+				b.noPair = before
+				if before {
+					b.attnOnePass = 0
+				}
+				sp := &cmdSpy{Backend: b}
+				m := openOn(t, path, sp, rt.Options{})
+				layers = m.Config.NumLayers
+				s, err := m.NewSession()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids := make([]int, 100)
+				for j := range ids {
+					ids[j] = (7*j + 3) % m.Config.VocabSize
+				}
+				if _, err := s.Prefill(ids); err != nil {
+					t.Fatal(err)
+				}
+				lg, err := s.Step(5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				logits[i], cmds[i] = slices.Clone(lg), sp.cmds
+			}
+			now, old := cmds[0], cmds[1]
+			pairs := 0
+			for _, c := range now {
+				if strings.HasPrefix(c, "matvec4g_") || strings.HasPrefix(c, "matvec4ng_") {
+					pairs++
+				}
+			}
+			attn := countCmd(now, "attndec")
+			t.Logf("%d layers (%d attention): %d commands, %d barriers; before: %d commands, %d barriers",
+				layers, attn, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
+			if pairs != layers || countCmd(now, "swiglu") != 0 || countCmd(old, "swiglu") != layers {
+				t.Errorf("%d paired matvecs and %d swiglu (before: %d swiglu) for %d layers:\n%v", pairs, countCmd(now, "swiglu"), countCmd(old, "swiglu"), layers, now)
+			}
+			if countCmd(now, "attncomb") != 0 || countCmd(old, "attncomb") != attn || countCmd(old, "attndec") != attn {
+				t.Errorf("attention: %d attncomb now, %d before, for %d layers:\n%v", countCmd(now, "attncomb"), countCmd(old, "attncomb"), attn, now)
+			}
+			if got, want := countCmd(now, "|"), countCmd(old, "|")-attn; got != want {
+				t.Errorf("%d barriers, want %d (before: %d, less one per attention layer)", got, want, countCmd(old, "|"))
+			}
+			if i := strings.Index(strings.Join(now, " "), "| |"); i >= 0 {
+				t.Errorf("two barriers with nothing between: %v", now)
+			}
+			hfref.CheckClose(t, "step logits, fused vs before", logits[0], logits[1], hfref.SelfTol)
+		})
+	}
+}
+
+// TestAttentionOnePass: decode attention up to attnOnePassMax positions runs
+// as one attndec (no attncomb) and agrees with the split path and with a
+// float64 reference, at the limit, past a 64-position chunk and for head
+// dims that take the 16-byte value loads (64, 24) and the scalar ones (6).
+func TestAttentionOnePass(t *testing.T) {
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	defer b.Close()
+	r := rand.New(rand.NewPCG(13, 14))
+	vals := func(n int, lim float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(lim * (2*r.Float64() - 1))
+		}
+		return v
+	}
+	buf := func(v []float32) rt.Buffer {
+		x, err := b.Alloc(len(v))
+		mustOK(t, err)
+		mustOK(t, b.Write(x, 0, v))
+		return x
+	}
+	const heads, kvHeads = 4, 2
+	for _, c := range []struct{ hd, ctx, rows int }{{64, 256, 1}, {64, 144, 3}, {24, 200, 2}, {6, 97, 1}, {64, 1, 1}} {
+		t.Run(fmt.Sprintf("hd %d ctx %d rows %d", c.hd, c.ctx, c.rows), func(t *testing.T) {
+			kvw, qw, pos0 := kvHeads*c.hd, heads*c.hd, c.ctx-c.rows
+			// Cache positions before pos0, and the new rows' q, k, v.
+			cacheK, cacheV := vals(c.ctx*kvw, 1.5), vals(c.ctx*kvw, 2)
+			q, k, v := vals(c.rows*qw, 1.5), cacheK[pos0*kvw:], cacheV[pos0*kvw:]
+			var outs [2][]float32
+			var cmds [2][]string
+			for i, onePass := range []bool{true, false} {
+				if !onePass {
+					b.attnOnePass = 0
+				}
+				kc, vc := buf(append(cacheK[:pos0*kvw:pos0*kvw], make([]float32, c.rows*kvw)...)), buf(append(cacheV[:pos0*kvw:pos0*kvw], make([]float32, c.rows*kvw)...))
+				out := buf(make([]float32, c.rows*qw))
+				mustOK(t, b.Attention(out, buf(q), buf(k), buf(v), kc, vc, c.rows, pos0, heads, kvHeads, c.hd))
+				cmds[i] = b.recorded()
+				outs[i] = make([]float32, c.rows*qw)
+				mustOK(t, b.Read(outs[i], out, 0))
+				b.attnOnePass = attnOnePassMax
+			}
+			if countCmd(cmds[0], "attndec") != 1 || countCmd(cmds[0], "attncomb") != 0 {
+				t.Errorf("one pass recorded %v", cmds[0])
+			}
+			if split := c.ctx > attnChunkMin; countCmd(cmds[1], "attncomb") != map[bool]int{true: 1, false: 0}[split] {
+				t.Errorf("split path recorded %v", cmds[1])
+			}
+			// backendtest's bound: score errors (hd+4)·u·Σ|qk|/√hd move each
+			// softmax weight by twice that, relative; exp, normalisation and
+			// the weighted sum add (n+16)·u; ×2 for second-order terms.
+			want := make([]float64, c.rows*qw)
+			bound := make([]float64, c.rows*qw)
+			for i := 0; i < c.rows; i++ {
+				n := pos0 + i + 1
+				for h := 0; h < heads; h++ {
+					g := h / (heads / kvHeads)
+					qh := q[i*qw+h*c.hd : i*qw+(h+1)*c.hd]
+					sc := make([]float64, n)
+					m, maxErr := math.Inf(-1), 0.0
+					for j := range sc {
+						kj := cacheK[j*kvw+g*c.hd : j*kvw+(g+1)*c.hd]
+						var dot, abs float64
+						for d := range qh {
+							dot += float64(qh[d]) * float64(kj[d])
+							abs += math.Abs(float64(qh[d]) * float64(kj[d]))
+						}
+						sc[j] = dot / math.Sqrt(float64(c.hd))
+						m = math.Max(m, sc[j])
+						maxErr = math.Max(maxErr, (float64(c.hd)+4)*f32u*abs/math.Sqrt(float64(c.hd)))
+					}
+					var sum float64
+					for j := range sc {
+						sc[j] = math.Exp(sc[j] - m)
+						sum += sc[j]
+					}
+					for d := 0; d < c.hd; d++ {
+						var o, absv float64
+						for j := range sc {
+							vj := float64(cacheV[j*kvw+g*c.hd+d])
+							o += sc[j] / sum * vj
+							absv += sc[j] / sum * math.Abs(vj)
+						}
+						at := i*qw + h*c.hd + d
+						want[at] = o
+						bound[at] = 2 * (2*maxErr + float64(n+16)*f32u) * absv
+					}
+				}
+			}
+			r := bounded{want, bound}
+			checkBounded(t, "one pass", outs[0], r)
+			checkBounded(t, "split", outs[1], r)
+			checkPaths(t, "attention, one pass against split", outs[0], outs[1], r)
+		})
+	}
+}
