@@ -15,7 +15,7 @@ echo "== device $(el)"; bin/mmbrun --list-devices
 echo "== vulkan tests $(el)"
 (cd runtime/vulkan && timeout 150 ../../bin/vulkan.test -test.count=1 -test.v 2>&1 | grep -E '^(--- |FAIL|ok|PASS)|coopmat_test|ssmchunk|fuse_test|panic' | grep -v -- '--- PASS: TestConformance.*/' | head -80)
 echo "== kernel benchmarks $(el)"
-(cd runtime/vulkan && timeout ${KB:-150} ../../bin/vulkan.test -test.run '^$' -test.bench "${BENCH:-Kernel(Matmul|AttentionPrefill|MLP|AttentionDecode)}" -test.benchtime 3x 2>&1 | grep -v '^goos\|^goarch\|^pkg\|^cpu')
+(cd runtime/vulkan && timeout ${KB:-150} ../../bin/vulkan.test -test.run '^$' -test.bench "${BENCH:-Kernel(Matmul|AttentionPrefill|MLP|AttentionDecode|SSMScan)}" -test.benchtime 3x 2>&1 | grep -v '^goos\|^goarch\|^pkg\|^cpu')
 echo "== models $(el)"; wait; cat $M/done
 for s in "attn:--prefill 512,4k --contexts 1k" "attn:--prefill 4k --contexts none --chunk 2048" "half:--prefill 4k --contexts 1k" "mamba:--prefill 4k --contexts 1k --chunk 2048" "attn-q8:--prefill none --contexts none"; do
   IFS=: read m f <<< "$s"

@@ -5,6 +5,7 @@ package vulkan
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -465,4 +466,75 @@ func BenchmarkKernelDispatch(b *testing.B) {
 		total += run()
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N*reps)*1e6, "µs/call")
+}
+
+// BenchmarkKernelSSMScan times the Mamba-2 scan of a 512-row prefill chunk at
+// the 1B model's shape (32 heads, 8 kv heads, head dim 64): the chunked form
+// (ssmchunk_*) against the sequential scan.
+func BenchmarkKernelSSMScan(b *testing.B) {
+	be, _ := benchBackend(b)
+	const heads, kv, hd = 32, 8, 64
+	width := 2*kv*hd + heads*hd
+	for _, rows := range []int{512, 2048} {
+		for _, kern := range []string{"chunked", "sequential"} {
+			b.Run(fmt.Sprintf("rows_%d/%s", rows, kern), func(b *testing.B) {
+				buf := func(n int, f func(i int) float32) rt.Buffer {
+					x, err := be.Alloc(n)
+					if err != nil {
+						b.Fatal(err)
+					}
+					v := make([]float32, n)
+					for i := range v {
+						v[i] = f(i)
+					}
+					if err := be.Write(x, 0, v); err != nil {
+						b.Fatal(err)
+					}
+					return x
+				}
+				wt := func(v float32) rt.Weight {
+					raw := make([]byte, 4*heads)
+					for i := 0; i < heads; i++ {
+						binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+					}
+					w, err := be.Upload("ssm", format.F32, 1, heads, raw)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return w
+				}
+				xbc := buf(rows*width, func(i int) float32 { return float32(i%29)/16 - 0.9 })
+				dt := buf(rows*heads, func(i int) float32 { return float32(i%7)/4 - 1 })
+				state := buf(heads*hd*hd, func(int) float32 { return 0 })
+				y := buf(rows*heads*hd, func(int) float32 { return 0 })
+				a, dtb, d := wt(-0.5), wt(0.1), wt(1)
+				if kern == "sequential" {
+					be.ssm.mode = ssmSequential
+				} else {
+					be.ssm.mode = ssmChunked
+				}
+				defer func() { be.ssm.mode = ssmAuto }()
+				const reps = 5
+				run := func() time.Duration {
+					t0 := time.Now()
+					for j := 0; j < reps; j++ {
+						if err := be.SSMScan(y, xbc, dt, state, a, dtb, d, rows, heads, kv, hd); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := be.Sync(); err != nil {
+						b.Fatal(err)
+					}
+					return time.Since(t0)
+				}
+				run()
+				b.ResetTimer()
+				var total time.Duration
+				for i := 0; i < b.N; i++ {
+					total += run()
+				}
+				b.ReportMetric(total.Seconds()/float64(b.N*reps)*1e6, "µs/call")
+			})
+		}
+	}
 }
