@@ -24,6 +24,22 @@ type Bandwidth struct {
 	Method string
 }
 
+// PrefillChunker is implemented by backends whose prefill is faster in
+// longer passes than the runtime's default (a GPU whose matrix units need
+// many rows per matmul to be busy). Options.PrefillChunk, when set, wins.
+type PrefillChunker interface {
+	// PrefillChunk returns the preferred rows per forward pass (0: default).
+	PrefillChunk() int
+}
+
+// Submitter is implemented by backends that queue ops (GPUs): Submit starts
+// the ops queued so far without waiting for them, so that the device runs
+// while the caller queues the rest of a forward pass. The runtime calls it
+// every few layers; the next Read or Sync still waits for everything.
+type Submitter interface {
+	Submit() error
+}
+
 // Profiler is implemented by backends that queue ops and can time them on
 // the device (GPU timestamp queries). A caller brackets each op it enqueues
 // with ProfileMark("") before and ProfileMark(label) after; the device time

@@ -124,6 +124,9 @@ func Load(f *format.File, rev *format.Revision, b Backend, o Options) (*Model, e
 		return nil, fmt.Errorf("load model: %w", err)
 	}
 	m := &Model{Config: c, b: b, chunk: o.PrefillChunk}
+	if pc, ok := b.(PrefillChunker); ok && m.chunk <= 0 {
+		m.chunk = pc.PrefillChunk()
+	}
 	if m.chunk <= 0 {
 		m.chunk = 512
 	}
@@ -285,6 +288,9 @@ func (m *Model) loadMamba2(l *loader, ly *layer, p string) error {
 
 // MaxContext is the number of positions a session holds.
 func (m *Model) MaxContext() int { return m.maxCtx }
+
+// PrefillChunk is the rows one forward pass of a prefill processes.
+func (m *Model) PrefillChunk() int { return m.chunk }
 
 // Backend is the backend the model runs on.
 func (m *Model) Backend() Backend { return m.b }

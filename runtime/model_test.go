@@ -107,3 +107,42 @@ func TestRopeInvFreq(t *testing.T) {
 		}
 	}
 }
+
+// chunky is the CPU backend asking for a prefill chunk, as a GPU backend
+// with matrix units does.
+type chunky struct{ *cpu.Backend }
+
+func (chunky) PrefillChunk() int { return 24 }
+
+// A backend's PrefillChunker sets the chunk unless Options.PrefillChunk does;
+// the chunked prefill still matches the whole-prompt logits.
+func TestPrefillChunker(t *testing.T) {
+	path := hfref.Convert(t, filepath.Join(fixtures, "llama-tiny-f32"), 0)
+	f, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ids := hfref.Ints(t, filepath.Join(fixtures, "llama-tiny-f32", "ref_input_ids.npy"))
+	var logits [2][]float32
+	for i, o := range []runtime.Options{{}, {PrefillChunk: 1000}} {
+		m, err := runtime.Load(f, nil, chunky{cpu.New(cpu.Options{Threads: 1})}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int{24, 1000}[i]
+		if m.PrefillChunk() != want {
+			t.Fatalf("options %+v: chunk %d, want %d", o, m.PrefillChunk(), want)
+		}
+		s, err := m.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lg, err := s.PrefillAll(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits[i] = append([]float32(nil), lg...)
+	}
+	hfref.CheckClose(t, "24-row passes vs one pass", logits[0], logits[1], hfref.SelfTol)
+}

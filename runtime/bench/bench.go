@@ -291,7 +291,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 	// Warm-up: pipelines, scratch at the largest prefill chunk, page cache.
 	warm := 8
 	if len(pre) > 0 {
-		warm = min(pre[len(pre)-1], max(o.PrefillChunk, 512))
+		warm = min(pre[len(pre)-1], max(m.PrefillChunk(), 512))
 	}
 	if err := warmUp(s, c.VocabSize, warm, o.PromptTokens, 3); err != nil {
 		return nil, err

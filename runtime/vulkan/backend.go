@@ -44,6 +44,7 @@ type Backend struct {
 	coopmat     bool
 	x16         devBuf
 	k16, v16    devBuf // attncm's f16 caches
+	coopDirect  bool   // tests, benchmarks: coopmm (fragments from global memory) even where coopmm2 fits
 	maxShared   int    // maxComputeSharedMemorySize
 	oldMatmul   bool   // tests, benchmarks: matmul.comp even where matmul2 fits
 	untiledAttn bool   // no shared-memory room for attnprefill's tiles (or tests)
@@ -81,9 +82,11 @@ type Backend struct {
 	pipes map[pipeKey]C.VkPipeline
 	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
 
-	cmds    []C.mmb_cmd
-	written map[C.VkBuffer]bool // since the last barrier
-	read    map[C.VkBuffer]bool
+	cmds       []C.mmb_cmd
+	submits    int                 // early submissions (Submit), for tests
+	submitEach bool                // tests: every op starts with a Submit (barriers across submissions)
+	written    map[C.VkBuffer]bool // since the last barrier
+	read       map[C.VkBuffer]bool
 
 	arena    []*hostBuf // upload space for the pending step, reset at each flush
 	arenaCur int
@@ -271,6 +274,12 @@ func (b *Backend) begin() error {
 		err := b.err
 		b.mu.Unlock()
 		return err
+	}
+	if b.submitEach {
+		if err := b.submit(); err != nil {
+			b.mu.Unlock()
+			return err
+		}
 	}
 	return nil
 }
@@ -864,4 +873,36 @@ func (b *Backend) Embed(dst rt.Buffer, table rt.Weight, ids []int32) error {
 	total := rows * w.cols
 	return b.dispatch("embed", specElem, ceilDiv(total, wgElem), []C.VkBuffer{w.h, h, d.h}, 1<<2,
 		uint32(total), uint32(w.cols), uint32(w.dt), w.so, uint32(off/4))
+}
+
+// Submit implements runtime.Submitter: the commands recorded so far start on
+// the device now, without waiting, so that the device works while the host
+// records the rest of the step (up to glue.h's MMB_RING submissions are in
+// flight; the next Read or Sync waits for all). The barrier bookkeeping
+// carries over, since pipeline barriers order work across submissions to one
+// queue; the folds that rewrite recorded commands (a residual Add into its
+// matvec, RoPE into q/k, SwiGLU pairing) cannot reach back past it. No-op
+// while profiling, whose marks must share one submission.
+func (b *Backend) Submit() error {
+	if err := b.begin(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	return b.submit()
+}
+
+func (b *Backend) submit() error {
+	if len(b.cmds) == 0 || b.prof != nil {
+		return nil
+	}
+	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
+	b.cmds = b.cmds[:0]
+	b.fresh = b.fresh[:0]
+	b.lastMV = mvCall{}
+	b.submits++
+	if err := check("submit commands", r); err != nil {
+		b.err = err
+		return err
+	}
+	return nil
 }

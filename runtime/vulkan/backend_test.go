@@ -88,3 +88,20 @@ func TestBest(t *testing.T) {
 		t.Errorf("best = %s, want big dgpu", got)
 	}
 }
+
+// Every op in its own submission (Submit before each), so that each
+// dependency crosses a submission boundary: the barriers recorded at the
+// start of the next command buffer must order it (as when the runtime
+// submits every few layers of a step).
+func TestConformanceSubmitEach(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) rt.Backend {
+		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+		b.submitEach = true
+		t.Cleanup(func() {
+			if b.submits == 0 {
+				t.Error("no early submissions")
+			}
+		})
+		return b
+	})
+}

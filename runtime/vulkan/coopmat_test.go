@@ -55,8 +55,23 @@ func TestCoopMatmul(t *testing.T) {
 		r = r*6364136223846793005 + 1442695040888963407
 		return float32(int32(r>>32)) / float32(1<<31)
 	}
-	for _, sh := range []struct{ rows, n, k int }{{64, 64, 16}, {65, 128, 48}, {100, 192, 256}, {130, 256, 2048}, {513, 2048, 512}} {
-		t.Run(fmt.Sprintf("%dx%dx%d", sh.rows, sh.n, sh.k), func(t *testing.T) {
+	// coopmm2 (shared-memory tiles, K % 32 == 0) and coopmm (fragments
+	// straight from memory, which also takes K % 32 != 0); row counts that
+	// leave partial 64- and 128-row blocks; N both multiples of 128 and not.
+	type shape struct {
+		rows, n, k int
+		direct     bool
+	}
+	var shapes []shape
+	for _, direct := range []bool{false, true} {
+		for _, sh := range []shape{{64, 64, 16, false}, {65, 128, 48, false}, {100, 192, 256, false}, {130, 256, 2048, false}, {513, 2048, 512, false}, {300, 4096, 64, false}} {
+			sh.direct = direct
+			shapes = append(shapes, sh)
+		}
+	}
+	for _, sh := range shapes {
+		t.Run(fmt.Sprintf("%dx%dx%d/direct=%v", sh.rows, sh.n, sh.k, sh.direct), func(t *testing.T) {
+			b.coopDirect = sh.direct
 			wv := make([]float32, sh.n*sh.k)
 			raw := make([]byte, 2*len(wv))
 			for i := range wv {

@@ -321,13 +321,20 @@ func TestPairedGLU(t *testing.T) {
 
 // cmdSpy records the commands pending at each Read (a decode step's one
 // submission ends with the Read of its logits).
+// Early submissions (Submit, every few layers) are collected too.
 type cmdSpy struct {
 	*Backend
-	cmds []string
+	cmds, early []string
+}
+
+func (s *cmdSpy) Submit() error {
+	s.early = append(s.early, s.Backend.recorded()...)
+	return s.Backend.Submit()
 }
 
 func (s *cmdSpy) Read(dst []float32, src rt.Buffer, off int) error {
-	s.cmds = s.Backend.recorded()
+	s.cmds = append(s.early, s.Backend.recorded()...)
+	s.early = nil
 	return s.Backend.Read(dst, src, off)
 }
 

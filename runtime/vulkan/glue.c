@@ -315,6 +315,12 @@ struct mmb_ctx {
 	VkCommandPool pool;
 	VkCommandBuffer cb;
 	VkFence fence;
+	// Early submissions (mmb_submit): a ring of command buffers whose work
+	// runs while the host records the rest of a step; mmb_run waits for all.
+	VkCommandBuffer ring_cb[MMB_RING];
+	VkFence ring_fence[MMB_RING];
+	int ring_busy[MMB_RING];
+	uint32_t ring_next;
 	VkDescriptorSetLayout dsl;
 	VkPipelineLayout layout;
 	VkPipelineCache cache;
@@ -432,6 +438,10 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, co
 	VkFenceCreateInfo fci = {0};
 	fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
 	if ((r = c->vkCreateFence(c->dev, &fci, NULL, &c->fence)) != VK_SUCCESS) goto fail;
+	cai.commandBufferCount = MMB_RING;
+	if ((r = c->vkAllocateCommandBuffers(c->dev, &cai, c->ring_cb)) != VK_SUCCESS) goto fail;
+	for (int i = 0; i < MMB_RING; i++)
+		if ((r = c->vkCreateFence(c->dev, &fci, NULL, &c->ring_fence[i])) != VK_SUCCESS) goto fail;
 
 	VkDescriptorSetLayoutBinding b[MMB_NBIND];
 	memset(b, 0, sizeof b);
@@ -484,6 +494,8 @@ void mmb_ctx_destroy(mmb_ctx *c) {
 		if (c->layout) c->vkDestroyPipelineLayout(c->dev, c->layout, NULL);
 		if (c->dsl) c->vkDestroyDescriptorSetLayout(c->dev, c->dsl, NULL);
 		if (c->fence) c->vkDestroyFence(c->dev, c->fence, NULL);
+		for (int i = 0; i < MMB_RING; i++)
+			if (c->ring_fence[i]) c->vkDestroyFence(c->dev, c->ring_fence[i], NULL);
 		if (c->pool) c->vkDestroyCommandPool(c->dev, c->pool, NULL);
 		if (c->vkDestroyDevice) c->vkDestroyDevice(c->dev, NULL);
 	}
@@ -631,12 +643,12 @@ int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out) {
 	return VK_SUCCESS;
 }
 
-static void barrier(mmb_ctx *c, VkFlags dst_stage, VkFlags dst_access) {
+static void barrier(mmb_ctx *c, VkCommandBuffer cb, VkFlags dst_stage, VkFlags dst_access) {
 	VkMemoryBarrier mb = {0};
 	mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
 	mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
 	mb.dstAccessMask = dst_access;
-	c->vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, dst_stage, 0, 1, &mb, 0, NULL, 0, NULL);
+	c->vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, dst_stage, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
 int mmb_query_pool_create(mmb_ctx *c, uint32_t n, VkQueryPool *out) {
@@ -657,13 +669,15 @@ int mmb_query_results(mmb_ctx *c, VkQueryPool p, uint32_t first, uint32_t n, uin
 	return c->vkGetQueryPoolResults(c->dev, p, first, n, (size_t)n * 8, out, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
 }
 
-int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
+// record writes cmds into cb (reset first). A final recording ends with a
+// barrier that makes device writes visible to the host.
+static int record(mmb_ctx *c, VkCommandBuffer cb, const mmb_cmd *cmds, uint32_t n, int final) {
 	int r;
-	if ((r = c->vkResetCommandBuffer(c->cb, 0)) != VK_SUCCESS) return r;
+	if ((r = c->vkResetCommandBuffer(cb, 0)) != VK_SUCCESS) return r;
 	VkCommandBufferBeginInfo bi = {0};
 	bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
 	bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-	if ((r = c->vkBeginCommandBuffer(c->cb, &bi)) != VK_SUCCESS) return r;
+	if ((r = c->vkBeginCommandBuffer(cb, &bi)) != VK_SUCCESS) return r;
 	VkPipeline bound = 0;
 	VkDescriptorSet bset = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -671,50 +685,91 @@ int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
 		switch (m->kind) {
 		case MMB_CMD_DISPATCH:
 			if (m->pipeline != bound) {
-				c->vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, m->pipeline);
+				c->vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, m->pipeline);
 				bound = m->pipeline;
 			}
 			if (m->set != bset) {
-				c->vkCmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &m->set, 0, NULL);
+				c->vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &m->set, 0, NULL);
 				bset = m->set;
 			}
-			if (m->pc_bytes) c->vkCmdPushConstants(c->cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, m->pc_bytes, m->pc);
-			c->vkCmdDispatch(c->cb, m->gx, m->gy, m->gz);
+			if (m->pc_bytes) c->vkCmdPushConstants(cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, m->pc_bytes, m->pc);
+			c->vkCmdDispatch(cb, m->gx, m->gy, m->gz);
 			break;
 		case MMB_CMD_COPY: {
 			VkBufferCopy bc = {m->c, m->d, m->e};
-			c->vkCmdCopyBuffer(c->cb, m->a, m->b, 1, &bc);
+			c->vkCmdCopyBuffer(cb, m->a, m->b, 1, &bc);
 			break;
 		}
 		case MMB_CMD_FILL:
-			c->vkCmdFillBuffer(c->cb, m->a, m->c, m->d, (uint32_t)m->e);
+			c->vkCmdFillBuffer(cb, m->a, m->c, m->d, (uint32_t)m->e);
 			break;
 		case MMB_CMD_TIMESTAMP:
-			c->vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m->a, (uint32_t)m->c);
+			c->vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m->a, (uint32_t)m->c);
 			break;
 		case MMB_CMD_RESET_QUERIES:
-			c->vkCmdResetQueryPool(c->cb, m->a, (uint32_t)m->c, (uint32_t)m->d);
+			c->vkCmdResetQueryPool(cb, m->a, (uint32_t)m->c, (uint32_t)m->d);
 			break;
 		case MMB_CMD_BARRIER:
-			barrier(c, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+			barrier(c, cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
 			        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
 			break;
 		}
 	}
 	// Make every device write visible to the host reads that follow the wait.
-	barrier(c, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-	if ((r = c->vkEndCommandBuffer(c->cb)) != VK_SUCCESS) return r;
+	if (final) barrier(c, cb, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+	return c->vkEndCommandBuffer(cb);
+}
+
+static int submit(mmb_ctx *c, VkCommandBuffer cb, VkFence f) {
 	VkSubmitInfo s = {0};
 	s.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
 	s.commandBufferCount = 1;
-	s.pCommandBuffers = &c->cb;
-	if ((r = c->vkQueueSubmit(c->queue, 1, &s, c->fence)) != VK_SUCCESS) return r;
-	// Wait in slices so that a hung device shows up as an error, not a hang
-	// forever: after 10 minutes of no progress we give up.
+	s.pCommandBuffers = &cb;
+	return c->vkQueueSubmit(c->queue, 1, &s, f);
+}
+
+// Wait in slices so that a hung device shows up as an error, not a hang
+// forever: after 10 minutes of no progress we give up.
+static int wait_fence(mmb_ctx *c, VkFence f) {
+	int r = VK_TIMEOUT;
 	for (int i = 0; i < 600; i++) {
-		r = c->vkWaitForFences(c->dev, 1, &c->fence, 1, 1000000000ull);
+		r = c->vkWaitForFences(c->dev, 1, &f, 1, 1000000000ull);
 		if (r != VK_TIMEOUT) break;
 	}
-	if (r == VK_SUCCESS) r = c->vkResetFences(c->dev, 1, &c->fence);
+	if (r == VK_SUCCESS) r = c->vkResetFences(c->dev, 1, &f);
+	return r;
+}
+
+// mmb_submit records cmds into the next ring slot and submits them without
+// waiting (after waiting for that slot's previous use). Pipeline barriers
+// order work across submissions to the one queue, so the caller records the
+// barriers it needs as if it were one command stream.
+int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
+	uint32_t k = c->ring_next;
+	int r;
+	if (c->ring_busy[k]) {
+		c->ring_busy[k] = 0;
+		if ((r = wait_fence(c, c->ring_fence[k])) != VK_SUCCESS) return r;
+	}
+	if ((r = record(c, c->ring_cb[k], cmds, n, 0)) != VK_SUCCESS) return r;
+	if ((r = submit(c, c->ring_cb[k], c->ring_fence[k])) != VK_SUCCESS) return r;
+	c->ring_busy[k] = 1;
+	c->ring_next = (k + 1) % MMB_RING;
+	return VK_SUCCESS;
+}
+
+// mmb_run records cmds, submits them once and waits for them and for every
+// earlier mmb_submit.
+int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
+	int r;
+	if ((r = record(c, c->cb, cmds, n, 1)) != VK_SUCCESS) return r;
+	if ((r = submit(c, c->cb, c->fence)) != VK_SUCCESS) return r;
+	r = wait_fence(c, c->fence);
+	for (int k = 0; k < MMB_RING; k++) {
+		if (!c->ring_busy[k]) continue;
+		c->ring_busy[k] = 0;
+		int rk = wait_fence(c, c->ring_fence[k]);
+		if (r == VK_SUCCESS) r = rk;
+	}
 	return r;
 }

@@ -69,8 +69,14 @@ int mmb_pipeline_create(mmb_ctx *c, const uint32_t *code, size_t code_bytes, con
 void mmb_pipeline_destroy(mmb_ctx *c, VkPipeline p);
 int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out);
 
-// Records cmds into the context's one command buffer, submits once and waits.
+#define MMB_RING 4 // command buffers mmb_submit cycles through
+
+// Records cmds into the context's command buffer, submits once and waits
+// (also for every earlier mmb_submit).
 int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
+// Records cmds into the next of MMB_RING command buffers and submits them
+// without waiting.
+int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
 
 // Timestamp query pools (mmbbench --profile).
 int mmb_query_pool_create(mmb_ctx *c, uint32_t n, VkQueryPool *out);

@@ -277,13 +277,14 @@ func BenchmarkKernelMatmul(b *testing.B) {
 			b.Fatal(err)
 		}
 		y, _ := be.Alloc(m * sh.rows)
-		for _, kern := range []string{"coopmm", "matmul2", "matmul"} {
-			if kern == "coopmm" && !be.dev.CoopMatrix {
+		for _, kern := range []string{"coopmm2", "coopmm", "matmul2", "matmul"} {
+			coop := kern == "coopmm" || kern == "coopmm2"
+			if coop && !be.dev.CoopMatrix {
 				continue
 			}
 			b.Run(sh.name+"/"+kern, func(b *testing.B) {
-				be.oldMatmul, be.coopmat = kern == "matmul", kern == "coopmm"
-				defer func() { be.oldMatmul, be.coopmat = false, be.dev.CoopMatrix }()
+				be.oldMatmul, be.coopmat, be.coopDirect = kern == "matmul", coop, kern == "coopmm"
+				defer func() { be.oldMatmul, be.coopmat, be.coopDirect = false, be.dev.CoopMatrix, false }()
 				const reps = 20
 				run := func() time.Duration {
 					t0 := time.Now()
