@@ -18,8 +18,13 @@ type Options struct {
 	// it may not exceed max_position_embeddings.
 	MaxContext int
 	// PrefillChunk bounds the rows one forward pass processes (and so the
-	// scratch memory); longer prompts are run in pieces. 0 means 512.
+	// scratch memory); longer prompts are run in pieces. 0 means the
+	// backend's preference (PrefillChunker), else 512.
 	PrefillChunk int
+	// SubmitLayers: with a queueing backend (Submitter), the queued work
+	// starts every this many layers while the rest is recorded. 0 means 2;
+	// negative, never (one submission per forward pass).
+	SubmitLayers int
 }
 
 // DefaultMaxContext caps the default KV cache so that a model with a 128k
@@ -35,6 +40,7 @@ type Model struct {
 	b       Backend
 	maxCtx  int
 	chunk   int
+	submit  int // SubmitLayers resolved; 0: never
 	embed   Weight
 	layers  []layer
 	norm    Weight
@@ -129,6 +135,13 @@ func Load(f *format.File, rev *format.Revision, b Backend, o Options) (*Model, e
 	}
 	if m.chunk <= 0 {
 		m.chunk = 512
+	}
+	m.submit = o.SubmitLayers
+	if m.submit == 0 {
+		m.submit = defaultSubmitLayers
+	}
+	if _, ok := b.(Submitter); !ok || m.submit < 0 {
+		m.submit = 0
 	}
 	m.maxCtx = o.MaxContext
 	if c.MaxPositions <= 0 {

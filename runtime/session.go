@@ -236,10 +236,11 @@ func (s *Session) forward(ids []int, all, argmax bool) error {
 	return nil
 }
 
-// submitLayers: a queueing backend starts the work of every this many layers
-// while the rest is recorded (Submitter). Recording a layer of a decode step
-// takes the host a few µs per op; two layers are ~1/8 of a 1B model's step.
-const submitLayers = 2
+// defaultSubmitLayers: a queueing backend starts the work of every this many
+// layers while the rest is recorded (Submitter). Recording a layer of a
+// decode step takes the host a few µs per op; two layers are ~1/8 of a 1B
+// model's step.
+const defaultSubmitLayers = 2
 
 // chunk runs rows tokens at s.pos through the model.
 func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
@@ -313,8 +314,8 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 			if err := s.record(li+1, sc.h, R); err != nil {
 				return err
 			}
-			if sub, ok := b.(Submitter); ok && li%submitLayers == submitLayers-1 {
-				if err := sub.Submit(); err != nil {
+			if m.submit > 0 && li%m.submit == m.submit-1 {
+				if err := b.(Submitter).Submit(); err != nil {
 					return err
 				}
 			}

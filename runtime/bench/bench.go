@@ -37,6 +37,7 @@ type Options struct {
 	Contexts      []int // contexts at which decode is timed (default 1024, 8192, 32768)
 	ContextTokens int   // tokens decoded at each context (default 32)
 	PrefillChunk  int   // rows per forward pass of a prefill; 0: the runtime's default
+	SubmitLayers  int   // runtime.Options.SubmitLayers (0: default, negative: off)
 	Reps          int   // repetitions of the decode and prefill timings; the median counts (default 3)
 	BandwidthMiB  int   // size of the bandwidth probe (default 1024)
 	Profile       bool
@@ -80,8 +81,10 @@ type Result struct {
 	Context   []Context `json:"context"`
 	Profile   []Profile `json:"profile,omitempty"`
 	// MaxContext is the session's context (KV cache) size for the run.
-	MaxContext int      `json:"max_context"`
-	Notes      []string `json:"notes,omitempty"`
+	MaxContext int `json:"max_context"`
+	// PrefillChunk is the rows per forward pass the prefills ran with.
+	PrefillChunk int      `json:"prefill_chunk"`
+	Notes        []string `json:"notes,omitempty"`
 }
 
 // Shape summarises the model.
@@ -251,7 +254,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		need = max(need, n+o.ContextTokens)
 	}
 	res.MaxContext = need
-	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk}
+	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers}
 
 	b, err := open()
 	if err != nil {
@@ -287,6 +290,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		return nil, err
 	}
 	logf("loaded in %.1f s; context %d", time.Since(t0).Seconds(), need)
+	res.PrefillChunk = m.PrefillChunk()
 
 	// Warm-up: pipelines, scratch at the largest prefill chunk, page cache.
 	warm := 8

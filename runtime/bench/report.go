@@ -21,7 +21,7 @@ func WriteTable(w io.Writer, r *Result) error {
 	if r.Bandwidth.BytesPerSec > 0 {
 		p("bandwidth  %.1f GB/s: %s\n", r.Bandwidth.BytesPerSec/1e9, r.Bandwidth.Method)
 	}
-	p("context    %d positions in the session\n", r.MaxContext)
+	p("context    %d positions in the session; prefill in passes of %d rows\n", r.MaxContext, r.PrefillChunk)
 	for _, n := range r.Notes {
 		p("note       %s\n", n)
 	}
