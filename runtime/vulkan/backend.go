@@ -50,6 +50,10 @@ type Backend struct {
 	untiledAttn bool   // no shared-memory room for attnprefill's tiles (or tests)
 	scalarMV    bool   // tests: use the word-at-a-time matvec even where matvec4 fits
 	noPair      bool   // tests, benchmarks: gate, up and SwiGLU as three dispatches, never paired
+	// mvCap > 0 launches at most this many matvec4 workgroups, each looping
+	// over row blocks, to measure whether the ramp of thousands of tiny
+	// workgroups bounds mid-size matvecs; 0 launches one per block.
+	mvCap int
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.

@@ -20,7 +20,25 @@ func newTest(t *testing.T, opts Options) *Backend {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	b.mvCap = testMVCap
 	return b
+}
+
+// testMVCap is the matvec4 workgroup cap of newTest's backends: 0 (the
+// default) but while capped runs a test.
+var testMVCap int
+
+// smallCap is the matvec4 workgroup cap of the capped tests.
+const smallCap = 3
+
+// capped runs test with newTest's backends launching at most smallCap
+// matvec4 workgroups, so that tests written for the default launch check
+// the grid-stride loop of every variant they reach. Not for tests that run
+// in parallel (none do): the cap is a package variable.
+func capped(t *testing.T, test func(*testing.T)) {
+	testMVCap = smallCap
+	defer func() { testMVCap = 0 }()
+	test(t)
 }
 
 func TestConformance(t *testing.T) {
@@ -49,6 +67,17 @@ func TestConformanceScalarMatvec(t *testing.T) {
 		b.argmaxSplit = 16
 		b.untiledAttn = true
 		b.oldMatmul = true
+		return b
+	})
+}
+
+// matvec4 launched as 3 workgroups (smallCap), so that every variant's
+// workgroups loop over many row blocks and the stride crosses the partial
+// last block.
+func TestConformanceCappedMatvec(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) rt.Backend {
+		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+		b.mvCap = smallCap
 		return b
 	})
 }

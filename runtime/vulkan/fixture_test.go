@@ -52,6 +52,11 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// TestFixturesCapped: the HF comparisons with matvec4 launched as smallCap
+// workgroups that loop over the row blocks (decode steps and the 5-row
+// prefill chunks take matvec4).
+func TestFixturesCapped(t *testing.T) { capped(t, TestFixtures) }
+
 // Weights converted to another dtype than HF's have no HF reference: the
 // Vulkan and CPU backends run the same file and must agree.
 func TestConvertedDTypes(t *testing.T) {

@@ -319,6 +319,10 @@ func TestPairedGLU(t *testing.T) {
 	}
 }
 
+// TestPairedGLUCapped: the same with matvec4 launched as smallCap
+// workgroups that loop over the row blocks.
+func TestPairedGLUCapped(t *testing.T) { capped(t, TestPairedGLU) }
+
 // cmdSpy records the commands pending at each Read (a decode step's one
 // submission ends with the Read of its logits).
 // Early submissions (Submit, every few layers) are collected too.
@@ -401,6 +405,53 @@ func TestDecodeStepFused(t *testing.T) {
 				t.Errorf("two barriers with nothing between: %v", now)
 			}
 			hfref.CheckClose(t, "step logits, fused vs before", logits[0], logits[1], hfref.SelfTol)
+		})
+	}
+}
+
+// TestDecodeStepFusedCapped: the same with matvec4 launched as smallCap
+// workgroups (rotating, paired and residual variants included).
+func TestDecodeStepFusedCapped(t *testing.T) { capped(t, TestDecodeStepFused) }
+
+// TestCappedMatvecExact: with matvec4 launched as smallCap workgroups, each
+// fixture's logits through 5-row prefill chunks and decode steps, paired and
+// unpaired, are bit for bit those of one workgroup per row block: a row is
+// summed in the same order either way. (The capped tests above compare
+// paths that are both capped, or within tolerances.)
+func TestCappedMatvecExact(t *testing.T) {
+	for _, name := range hfref.Fixtures {
+		t.Run(name, func(t *testing.T) {
+			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
+			for _, noPair := range []bool{false, true} {
+				var logits [2][]float32
+				for i, c := range []int{0, smallCap} {
+					b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+					b.noPair, b.mvCap = noPair, c
+					m := openOn(t, path, b, rt.Options{PrefillChunk: 5})
+					s, err := m.NewSession()
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids := make([]int, 12)
+					for j := range ids {
+						ids[j] = (7*j + 3) % m.Config.VocabSize
+					}
+					lg, err := s.PrefillAll(ids)
+					if err != nil {
+						t.Fatal(err)
+					}
+					logits[i] = slices.Clone(lg)
+					for _, id := range []int{5, 9, 2} {
+						if lg, err = s.Step(id); err != nil {
+							t.Fatal(err)
+						}
+						logits[i] = append(logits[i], lg...)
+					}
+				}
+				if !slices.Equal(logits[0], logits[1]) {
+					t.Errorf("noPair %v: logits capped at %d workgroups differ from uncapped", noPair, smallCap)
+				}
+			}
 		})
 	}
 }

@@ -88,20 +88,34 @@ func BenchmarkKernelMatvec(b *testing.B) {
 	}{{"qo_2048x2048", 2048, 2048}, {"kv_512x2048", 512, 2048}, {"up_8192x2048", 8192, 2048}, {"down_2048x8192", 2048, 8192}, {"head_128256x2048", 128256, 2048}}
 	for _, dt := range []format.DType{format.F16, format.Q8_0, format.BF16} {
 		for _, sh := range shapes {
-			for _, scalar := range []bool{false, true} {
-				kern := "matvec4"
-				if scalar {
-					kern = "word"
+			b.Run(fmt.Sprintf("%s/%s/matvec4", dt, sh.name), func(b *testing.B) {
+				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, 0)
+			})
+			if dt == format.F16 {
+				for _, c := range mvCaps {
+					b.Run(fmt.Sprintf("%s/%s/matvec4-cap%d", dt, sh.name, c), func(b *testing.B) {
+						benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, c)
+					})
 				}
-				b.Run(fmt.Sprintf("%s/%s/%s", dt, sh.name, kern), func(b *testing.B) {
-					benchMatvec(b, be, bw, dt, sh.rows, sh.cols, scalar)
-				})
 			}
+			b.Run(fmt.Sprintf("%s/%s/word", dt, sh.name), func(b *testing.B) {
+				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, true, 0)
+			})
 		}
 	}
 }
 
-func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, cols int, scalar bool) {
+// mvCaps are the matvec4 workgroup caps benchmarked beside the uncapped
+// launch: 8, 16 and 32 workgroups per SM of a 132-SM H200, to tell whether
+// launching one 64-wide workgroup per 2 rows (4096 for 8192 rows) costs a
+// ramp that fewer, looping workgroups avoid. A cap at or above a shape's
+// block count (2 rows a block on the H200: qo, kv and down have 1024 or
+// fewer, up 4096) launches as the uncapped case does, a check on the noise.
+var mvCaps = []int{1056, 2112, 4224}
+
+// benchMatvec times MatMul of one token row; mvCap > 0 caps the matvec4
+// launch at that many workgroups (Backend.mvCap).
+func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, cols int, scalar bool, mvCap int) {
 	wb, _ := dt.NBytes([]int64{int64(rows), int64(cols)})
 	copies := int(max(1, (256<<20+wb-1)/wb))
 	ws := make([]rt.Weight, copies)
@@ -127,8 +141,8 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 	if err != nil {
 		b.Fatal(err)
 	}
-	be.scalarMV = scalar
-	defer func() { be.scalarMV = false }()
+	be.scalarMV, be.mvCap = scalar, mvCap
+	defer func() { be.scalarMV, be.mvCap = false, 0 }()
 	// About 20 ms of reads per submission at the copy bandwidth, so that
 	// the submit round trip (~45 µs) stays under a few percent.
 	reps := max(copies, int(0.02*bw/float64(wb)))
@@ -161,7 +175,8 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // it: RMSNorm, gate, up, SwiGLU, down, residual Add. paired: gate and up in
 // one matvec4ng that also writes silu(gate)·up, down plain (matvec4r);
 // unpaired: two matvec4n beside the norm, then swiglu beside a down that
-// recomputes SwiGLU for each of its 2048 rows (matvec4sr). Each block reads
+// recomputes SwiGLU for each of its 2048 rows (matvec4sr); -capN: the same
+// with every matvec4 launched as at most N workgroups. Each block reads
 // the h the previous one wrote, so blocks are separated by barriers as in a
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
@@ -207,10 +222,19 @@ func BenchmarkKernelMLP(b *testing.B) {
 	if err := be.Write(h, 0, hv); err != nil {
 		b.Fatal(err)
 	}
-	for _, kern := range []string{"paired", "unpaired"} {
-		b.Run("f16_2048x8192/"+kern, func(b *testing.B) {
-			be.noPair = kern == "unpaired"
-			defer func() { be.noPair = false }()
+	type variant struct {
+		name   string
+		noPair bool
+		mvCap  int
+	}
+	vs := []variant{{"paired", false, 0}, {"unpaired", true, 0}}
+	for _, c := range mvCaps {
+		vs = append(vs, variant{fmt.Sprintf("paired-cap%d", c), false, c}, variant{fmt.Sprintf("unpaired-cap%d", c), true, c})
+	}
+	for _, v := range vs {
+		b.Run("f16_2048x8192/"+v.name, func(b *testing.B) {
+			be.noPair, be.mvCap = v.noPair, v.mvCap
+			defer func() { be.noPair, be.mvCap = false, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			run := func() time.Duration {
 				t0 := time.Now()

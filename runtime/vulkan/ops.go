@@ -98,7 +98,7 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 		rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
 		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(rpw), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
 			spec:   [3]uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))},
-			groups: ceilDiv(wt.rows, int(rpw)),
+			groups: b.mvGroups(ceilDiv(wt.rows, int(rpw))),
 			bufs:   [5]C.VkBuffer{wt.h, xb.h, d.h},
 			pc:     [8]uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}}
 		// Folding the norm or SwiGLU in re-reads x (and g) per output row
@@ -373,6 +373,16 @@ var mvNames = func() (t [mvKinds][8]string) {
 
 func (mv *mvCall) name() string { return mvNames[mv.kind][mv.dt] }
 
+// mvGroups is the number of workgroups a matvec4 of blocks row blocks
+// launches: the shader strides over the blocks, so any count up to blocks
+// is correct.
+func (b *Backend) mvGroups(blocks uint64) uint64 {
+	if b.mvCap > 0 {
+		return min(blocks, uint64(b.mvCap))
+	}
+	return blocks
+}
+
 func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.Buffer) error {
 	if err := b.begin(); err != nil {
 		return err
@@ -406,7 +416,7 @@ func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.B
 		rp.kind = mvNormRope
 		rp.bufs[4], rp.nb = f.h, 5
 		rp.pc[6], rp.pc[7], rp.npc = uint32(pos0), uint32(headDim), 8
-		gx, gy := b.groups(ceilDiv(rp.n/2, rp.rpw))
+		gx, gy := b.groups(b.mvGroups(ceilDiv(rp.n/2, rp.rpw)))
 		c, err := b.command(rp.name(), rp.spec[:], gx, gy, rp.bufs[:5], rp.pc[:8])
 		if err != nil {
 			return err

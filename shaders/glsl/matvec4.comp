@@ -1,6 +1,7 @@
 #version 450
 // y[r, n] = x[r, :] · w[n, :] for up to 8 token rows (decode), bandwidth-bound:
-// one subgroup per output row, RPW rows per workgroup, and every lane reads
+// one subgroup per output row, blocks of RPW rows per workgroup (grid-stride
+// over the blocks when fewer workgroups are launched), and every lane reads
 // the weights in 16-byte words (8 f16/bf16 values, 4 f32, or half a Q8_0
 // block), U rounds of them before using any, so that enough bytes are in
 // flight to fill HBM (≈ 2.5 MB over the H200's 132 SMs). No shared memory, no barriers:
@@ -207,45 +208,56 @@ void rowdot(uint n) {
 }
 
 void main() {
-	for (uint i = gl_SubgroupID; i < RPW; i += gl_NumSubgroups) {
-		uint n = group_id() * RPW + i;
 #ifdef ROPE
-		// Subgroup n computes the rotation pair (j, j + hd/2) of head h.
-		uint half_ = pc.hd / 2u;
-		if (n >= pc.N / 2u) return; // subgroup-uniform
-		uint h = n / half_, j = n % half_;
-		uint n1 = h * pc.hd + j, n2 = n1 + half_;
-		float a1[MAXR];
-		rowdot(n1);
-		[[unroll]] for (uint r = 0u; r < MAXR; r++) a1[r] = acc[r];
-		rowdot(n2);
-		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-			if (r < pc.rows) {
-				float s, c;
-				sin_cos(float(pc.pos0 + r) * F[j], s, c);
-				if (subgroupElect()) {
-					Y[r * pc.N + n1] = a1[r] * c - acc[r] * s;
-					Y[r * pc.N + n2] = acc[r] * c + a1[r] * s;
+	uint nr = pc.N / 2u; // rotation pairs
+#else
+	uint nr = pc.N;
+#endif
+	// Blocks of RPW rows (pairs), grid-stride: the caller may launch fewer
+	// workgroups than blocks (Backend.mvCap), each then taking every
+	// stride-th block. The loop bounds are workgroup- or subgroup-uniform,
+	// so subgroupAdd in rowdot sees whole subgroups.
+	uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y;
+	for (uint blk = group_id(); blk * RPW < nr; blk += stride) {
+		for (uint i = gl_SubgroupID; i < RPW; i += gl_NumSubgroups) {
+			uint n = blk * RPW + i;
+			if (n >= nr) break; // subgroup-uniform; the block's later rows are past nr too
+#ifdef ROPE
+			// Subgroup n computes the rotation pair (j, j + hd/2) of head h.
+			uint half_ = pc.hd / 2u;
+			uint h = n / half_, j = n % half_;
+			uint n1 = h * pc.hd + j, n2 = n1 + half_;
+			float a1[MAXR];
+			rowdot(n1);
+			[[unroll]] for (uint r = 0u; r < MAXR; r++) a1[r] = acc[r];
+			rowdot(n2);
+			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+				if (r < pc.rows) {
+					float s, c;
+					sin_cos(float(pc.pos0 + r) * F[j], s, c);
+					if (subgroupElect()) {
+						Y[r * pc.N + n1] = a1[r] * c - acc[r] * s;
+						Y[r * pc.N + n2] = acc[r] * c + a1[r] * s;
+					}
 				}
 			}
-		}
 #else
-		if (n >= pc.N) return; // subgroup-uniform
-		rowdot(n);
-		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-			if (r < pc.rows && subgroupElect()) {
-				Y[r * pc.N + n] = acc[r];
+			rowdot(n);
+			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+				if (r < pc.rows && subgroupElect()) {
+					Y[r * pc.N + n] = acc[r];
 #ifdef PAIR
-				// Y and Y2 are stored too: the caller may read the gate and
-				// up buffers later (the backend cannot know it will not).
-				Y2[r * pc.N + n] = acc2[r];
-				A[r * pc.N + n] = silu(acc[r]) * acc2[r];
+					// Y and Y2 are stored too: the caller may read the gate and
+					// up buffers later (the backend cannot know it will not).
+					Y2[r * pc.N + n] = acc2[r];
+					A[r * pc.N + n] = silu(acc[r]) * acc2[r];
 #endif
 #ifdef RESID
-				H[r * pc.N + n] += acc[r];
+					H[r * pc.N + n] += acc[r];
 #endif
+				}
 			}
-		}
 #endif
+		}
 	}
 }
