@@ -88,6 +88,7 @@ type Backend struct {
 
 	cmds       []C.mmb_cmd
 	submits    int                 // early submissions (Submit), for tests
+	inFlight   bool                // early submissions not yet waited for (flush waits)
 	submitEach bool                // tests: every op starts with a Submit (barriers across submissions)
 	written    map[C.VkBuffer]bool // since the last barrier
 	read       map[C.VkBuffer]bool
@@ -550,10 +551,17 @@ func (b *Backend) Sync() error {
 
 // flush runs the recorded commands as one submission and waits.
 func (b *Backend) flush() error {
-	if len(b.cmds) == 0 {
+	if len(b.cmds) == 0 && !b.inFlight {
 		return nil
 	}
-	r := C.mmb_run(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
+	// With nothing left to record, mmb_run still submits an empty command
+	// buffer and waits for it and for the early submissions.
+	var first *C.mmb_cmd
+	if len(b.cmds) > 0 {
+		first = &b.cmds[0]
+	}
+	r := C.mmb_run(b.ctx, first, C.uint32_t(len(b.cmds)))
+	b.inFlight = false
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
@@ -588,6 +596,9 @@ func (b *Backend) Close() error {
 	if b.cachePath != "" && b.err == nil {
 		b.saveCache()
 	}
+	// After a failed submission early ones may still run: nothing below may
+	// be freed under them.
+	C.mmb_wait_idle(b.ctx)
 	b.profRelease()
 	for _, p := range b.pipes {
 		C.mmb_pipeline_destroy(b.ctx, p)
@@ -904,6 +915,7 @@ func (b *Backend) submit() error {
 	b.fresh = b.fresh[:0]
 	b.lastMV = mvCall{}
 	b.submits++
+	b.inFlight = true
 	if err := check("submit commands", r); err != nil {
 		b.err = err
 		return err

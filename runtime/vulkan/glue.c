@@ -758,6 +758,10 @@ int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
 	return VK_SUCCESS;
 }
 
+// mmb_wait_idle waits until the device has finished all submitted work
+// (before freeing what it may still use).
+int mmb_wait_idle(mmb_ctx *c) { return c->vkDeviceWaitIdle(c->dev); }
+
 // mmb_run records cmds, submits them once and waits for them and for every
 // earlier mmb_submit.
 int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {

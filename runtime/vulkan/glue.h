@@ -77,6 +77,7 @@ int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
 // Records cmds into the next of MMB_RING command buffers and submits them
 // without waiting.
 int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
+int mmb_wait_idle(mmb_ctx *c);
 
 // Timestamp query pools (mmbbench --profile).
 int mmb_query_pool_create(mmb_ctx *c, uint32_t n, VkQueryPool *out);
