@@ -80,8 +80,14 @@ vec4 xin(uint r, uint i) {
 
 // 16-byte words per lane per round: 8, so that a 2048-wide f16 row (256
 // words) is one round of one subgroup: latency, not bandwidth, bounds the
-// small projections of a decode step.
+// small projections of a decode step. Q8_0 rows are half the bytes: 4 words
+// make a 2048-wide row one round without the 4 slots of 8 that would be
+// masked off (and fewer registers for the ALU-heavier dequantisation).
+#ifdef W_q8
+#define U 4u
+#else
 #define U 8u
+#endif
 
 vec4 lo16(uvec2 w) {
 #ifdef W_bf16
