@@ -49,6 +49,7 @@ type Backend struct {
 	oldMatmul   bool   // tests, benchmarks: matmul.comp even where matmul2 fits
 	untiledAttn bool   // no shared-memory room for attnprefill's tiles (or tests)
 	scalarMV    bool   // tests: use the word-at-a-time matvec even where matvec4 fits
+	noQ8Fold    bool   // tests, benchmarks: Q8_0 matvecs neither fold the norm nor pair gate and up
 	noPair      bool   // tests, benchmarks: gate, up and SwiGLU as three dispatches, never paired
 	// mvCap > 0 launches at most this many matvec4 workgroups, each looping
 	// over row blocks, to measure whether the ramp of thousands of tiny
@@ -419,10 +420,8 @@ func (b *Backend) warmDecode(dt format.DType) {
 		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr"} {
 			b.pipeline(v+"_"+sfx, spec)
 		}
-		if dt != format.Q8_0 {
-			b.pipeline("matvec4ng_"+sfx, spec)
-			b.pipeline("matvec4g_"+sfx, spec)
-		}
+		b.pipeline("matvec4ng_"+sfx, spec)
+		b.pipeline("matvec4g_"+sfx, spec)
 	}
 }
 

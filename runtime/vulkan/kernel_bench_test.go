@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -181,8 +182,24 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
 	be, bw := benchBackend(b)
+	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}}
+	for _, c := range mvCaps {
+		vs = append(vs, mlpVariant{name: fmt.Sprintf("paired-cap%d", c), mvCap: c}, mlpVariant{name: fmt.Sprintf("unpaired-cap%d", c), noPair: true, mvCap: c})
+	}
+	benchMLP(b, be, bw, format.F16, vs)
+	// Q8_0: folded and paired as f16, against the path before Q8_0 folded
+	// (norm, then gate and up, then SwiGLU beside down).
+	benchMLP(b, be, bw, format.Q8_0, []mlpVariant{{name: "paired"}, {name: "unfolded", noQ8Fold: true}})
+}
+
+type mlpVariant struct {
+	name             string
+	noPair, noQ8Fold bool
+	mvCap            int
+}
+
+func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVariant) {
 	const hidden, ffn = 2048, 8192
-	dt := format.F16
 	wb, _ := dt.NBytes([]int64{ffn, hidden}) // one matrix
 	copies := int(max(1, (256<<20+3*wb-1)/(3*wb)))
 	type mlp struct{ gate, up, down rt.Weight }
@@ -222,19 +239,10 @@ func BenchmarkKernelMLP(b *testing.B) {
 	if err := be.Write(h, 0, hv); err != nil {
 		b.Fatal(err)
 	}
-	type variant struct {
-		name   string
-		noPair bool
-		mvCap  int
-	}
-	vs := []variant{{"paired", false, 0}, {"unpaired", true, 0}}
-	for _, c := range mvCaps {
-		vs = append(vs, variant{fmt.Sprintf("paired-cap%d", c), false, c}, variant{fmt.Sprintf("unpaired-cap%d", c), true, c})
-	}
 	for _, v := range vs {
-		b.Run("f16_2048x8192/"+v.name, func(b *testing.B) {
-			be.noPair, be.mvCap = v.noPair, v.mvCap
-			defer func() { be.noPair, be.mvCap = false, 0 }()
+		b.Run(strings.ToLower(dt.String())+"_2048x8192/"+v.name, func(b *testing.B) {
+			be.noPair, be.noQ8Fold, be.mvCap = v.noPair, v.noQ8Fold, v.mvCap
+			defer func() { be.noPair, be.noQ8Fold, be.mvCap = false, false, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			run := func() time.Duration {
 				t0 := time.Now()

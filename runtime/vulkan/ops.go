@@ -103,10 +103,11 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 			pc:     [8]uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}}
 		// Folding the norm or SwiGLU in re-reads x (and g) per output row
 		// and adds ALU work. On the H200 (bench/RESULTS.md) that cost more
-		// than the stage it saves for Q8_0 (already ALU-bound: lm_head
-		// 563 µs fused against 302 µs) and for the 128k-row lm_head in f16
-		// (177 against 128 µs), and about broke even at 8192 rows.
-		fold := wt.dt != format.Q8_0 && wt.rows <= maxFoldRows
+		// than the stage it saves for the 128k-row lm_head (f16 177 against
+		// 128 µs; Q8_0 563 against 302 µs with the old 8-word Q8_0 rounds).
+		// Q8_0 folds since its matvec takes 4 words per lane (noQ8Fold: the
+		// unfolded, unpaired path, for comparison).
+		fold := wt.rows <= maxFoldRows && (wt.dt != format.Q8_0 || !b.noQ8Fold)
 		if nm, ok := b.norms[xb.h]; ok && fold && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
 			mv.kind, mv.nb, mv.npc = mvNorm, 4, 6
 			mv.bufs[1], mv.bufs[3] = nm.src, nm.g
@@ -293,10 +294,7 @@ func (b *Backend) pairGLU(dst, gate, up C.VkBuffer, n int) (bool, error) {
 	if mg.idx == 0 || mu.idx == 0 || max(mg.idx, mu.idx) != last || min(mg.idx, mu.idx) != last-1 {
 		return false, nil
 	}
-	// Q8_0 stays unpaired: its matvec is bound by ALU and x loads
-	// (bench/RESULTS.md), where a pair, with twice the quants in registers
-	// per lane, is unmeasured.
-	if mg.kind != mu.kind || (mg.kind != mvPlain && mg.kind != mvNorm) || mg.dt != mu.dt || mg.dt == format.Q8_0 ||
+	if mg.kind != mu.kind || (mg.kind != mvPlain && mg.kind != mvNorm) || mg.dt != mu.dt || (mg.dt == format.Q8_0 && b.noQ8Fold) ||
 		mg.rows*mg.n != n || mg.pc != mu.pc || mg.bufs[1] != mu.bufs[1] || mg.bufs[3] != mu.bufs[3] {
 		return false, nil
 	}

@@ -19,7 +19,7 @@
 // ROPE (with NORM): each subgroup computes a rotate-half pair of rows of one
 // head and stores them rotated (rope.comp's RoPE, positions pos0 + r), so the
 // q and k projections need no RoPE stage.
-// PAIR (f32/f16/bf16, alone or with NORM): the gate and up projections of an
+// PAIR (alone or with NORM): the gate and up projections of an
 // MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
 // A = silu(Y)·Y2 (binding 6), so that the down projection reads A plainly
@@ -56,10 +56,11 @@ layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
 layout(std430, binding = 4) buffer HB { float H[]; };
 #endif
 #ifdef PAIR
-#if defined(W_q8) || defined(SWIGLU) || defined(RESID) || defined(ROPE)
-#error "PAIR is built for f32/f16/bf16 weights, alone or with NORM"
+#if defined(SWIGLU) || defined(RESID) || defined(ROPE)
+#error "PAIR is built alone or with NORM"
 #endif
 layout(std430, binding = 4) readonly buffer W2B { uvec4 V4[]; };
+layout(std430, binding = 4) readonly buffer W2S { uint V1[]; };
 layout(std430, binding = 5) writeonly buffer Y2B { float Y2[]; };
 layout(std430, binding = 6) writeonly buffer AB { float A[]; };
 #endif
@@ -131,11 +132,19 @@ void rowdot(uint n) {
 	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
 		uvec4 q[U];
 		float sc[U];
+#ifdef PAIR
+		uvec4 q2[U];
+		float sc2[U];
+#endif
 		[[unroll]] for (uint u = 0u; u < U; u++) {
 			uint j = j0 + u * SG, bi = (base + j) >> 1;
 			bool ok = j < nw;
 			q[u] = ok ? W4[base + j] : uvec4(0u);
 			sc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+#ifdef PAIR
+			q2[u] = ok ? V4[base + j] : uvec4(0u);
+			sc2[u] = ok ? unpackHalf2x16(V1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+#endif
 		}
 		[[unroll]] for (uint u = 0u; u < U; u++) {
 			uint j = j0 + u * SG;
@@ -143,9 +152,11 @@ void rowdot(uint n) {
 				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 					if (r < pc.rows) {
 						uint xb = 4u * j;
-						float s = dot(i8x4(q[u].x), xin(r, xb)) + dot(i8x4(q[u].y), xin(r, xb + 1u))
-							+ dot(i8x4(q[u].z), xin(r, xb + 2u)) + dot(i8x4(q[u].w), xin(r, xb + 3u));
-						acc[r] += sc[u] * s;
+						vec4 x0 = xin(r, xb), x1 = xin(r, xb + 1u), x2 = xin(r, xb + 2u), x3 = xin(r, xb + 3u);
+						acc[r] += sc[u] * (dot(i8x4(q[u].x), x0) + dot(i8x4(q[u].y), x1) + dot(i8x4(q[u].z), x2) + dot(i8x4(q[u].w), x3));
+#ifdef PAIR
+						acc2[r] += sc2[u] * (dot(i8x4(q2[u].x), x0) + dot(i8x4(q2[u].y), x1) + dot(i8x4(q2[u].z), x2) + dot(i8x4(q2[u].w), x3));
+#endif
 					}
 				}
 			}

@@ -35,7 +35,7 @@ var Variants = func() []Variant {
 			Variant{"matvec4r_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID"}},
 			Variant{"matvec4sr_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU", "RESID"}})
 	}
-	for _, d := range weightDTypes[:3] { // f32, f16, bf16: the paired gate/up matvec
+	for _, d := range weightDTypes { // the paired gate/up matvec
 		v = append(v,
 			Variant{"matvec4g_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "PAIR"}},
 			Variant{"matvec4ng_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR"}})
