@@ -13,8 +13,8 @@ import (
 	"github.com/mmbformat/mmb/format"
 )
 
-// The cooperative-matrix (tensor-core) path for prefill: coopmm.comp for
-// matmuls of f16 weights and attncm.comp for causal attention, both on
+// The cooperative-matrix (tensor-core) path for prefill: coopmm2.comp (and
+// coopmm.comp) for matmuls of f16 and Q8_0 weights and attncm.comp for causal attention, both on
 // 16×16×16 fp16 matrices accumulating in fp32 (VK_NV_cooperative_matrix;
 // Debian's glslc compiles the NV extension, not yet the KHR one). Operands
 // are rounded to f16 first by tof16.comp: activations carry 11 significant
@@ -31,7 +31,8 @@ const coopTM = 2
 
 // useCoopMatmul says whether a matmul of rows token rows by wt runs on coopmm.
 func (b *Backend) useCoopMatmul(wt *weight, rows int) bool {
-	return b.coopmat && wt.dt == format.F16 && rows >= coopMinRows && wt.cols%16 == 0 && wt.rows%64 == 0
+	ok := wt.dt == format.F16 || wt.dt == format.Q8_0 && !b.coopDirect // Q8_0: coopmm2 only
+	return b.coopmat && ok && rows >= coopMinRows && wt.cols%16 == 0 && wt.rows%64 == 0
 }
 
 // scratch returns *d grown (by doubling) to at least need bytes; a buffer it
@@ -59,9 +60,13 @@ func (b *Backend) matmulCoop(d, xb *buffer, wt *weight, rows int) error {
 	if wt.cols%32 == 0 && !b.coopDirect {
 		// coopmm2: shared-memory tiles, x rounded as it is staged.
 		mb := ceilDiv(rows, 128)
-		name, bn := "coopmm2_n128", 128
+		pre := "coopmm2_"
+		if wt.dt == format.Q8_0 {
+			pre = "coopmm2_q8_" // quants dequantised to f16 as they are staged
+		}
+		name, bn := pre+"n128", 128
 		if wt.rows%128 != 0 || uint64(wt.rows/128)*mb < 264 {
-			name, bn = "coopmm2_n64", 64
+			name, bn = pre+"n64", 64
 		}
 		return b.dispatch3(name, nil, uint32(wt.rows/bn), uint32(mb), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
 			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)

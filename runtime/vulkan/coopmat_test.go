@@ -58,28 +58,46 @@ func TestCoopMatmul(t *testing.T) {
 	// coopmm2 (shared-memory tiles, K % 32 == 0) and coopmm (fragments
 	// straight from memory, which also takes K % 32 != 0); row counts that
 	// leave partial 64- and 128-row blocks; N both multiples of 128 and not.
+	// Q8_0 weights (coopmm2 only) are dequantised to f16 as they are
+	// staged: the reference uses f16(scale·q).
 	type shape struct {
 		rows, n, k int
-		direct     bool
+		direct, q8 bool
 	}
 	var shapes []shape
 	for _, direct := range []bool{false, true} {
-		for _, sh := range []shape{{64, 64, 16, false}, {65, 128, 48, false}, {100, 192, 256, false}, {130, 256, 2048, false}, {513, 2048, 512, false}, {300, 4096, 64, false}} {
+		for _, sh := range []shape{{64, 64, 16, false, false}, {65, 128, 48, false, false}, {100, 192, 256, false, false}, {130, 256, 2048, false, false}, {513, 2048, 512, false, false}, {300, 4096, 64, false, false}} {
 			sh.direct = direct
 			shapes = append(shapes, sh)
 		}
 	}
+	shapes = append(shapes, shape{65, 128, 64, false, true}, shape{130, 256, 2048, false, true}, shape{513, 2048, 512, false, true}, shape{300, 4096, 64, false, true})
 	for _, sh := range shapes {
-		t.Run(fmt.Sprintf("%dx%dx%d/direct=%v", sh.rows, sh.n, sh.k, sh.direct), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%dx%dx%d/direct=%v/q8=%v", sh.rows, sh.n, sh.k, sh.direct, sh.q8), func(t *testing.T) {
 			b.coopDirect = sh.direct
 			wv := make([]float32, sh.n*sh.k)
-			raw := make([]byte, 2*len(wv))
-			for i := range wv {
-				h := format.F32ToF16(next())
-				binary.LittleEndian.PutUint16(raw[2*i:], h)
-				wv[i] = format.F16ToF32(h)
+			dt := format.F16
+			var raw []byte
+			if sh.q8 {
+				dt = format.Q8_0
+				for blk := 0; blk < len(wv)/32; blk++ {
+					sc := format.F32ToF16(0.004 + 0.004*next())
+					raw = binary.LittleEndian.AppendUint16(raw, sc)
+					for i := 0; i < 32; i++ {
+						q := int8(int32(next() * 127))
+						raw = append(raw, byte(q))
+						wv[32*blk+i] = float32(f16r(format.F16ToF32(sc) * float32(q)))
+					}
+				}
+			} else {
+				raw = make([]byte, 2*len(wv))
+				for i := range wv {
+					h := format.F32ToF16(next())
+					binary.LittleEndian.PutUint16(raw[2*i:], h)
+					wv[i] = format.F16ToF32(h)
+				}
 			}
-			w, err := b.Upload("w", format.F16, sh.n, sh.k, raw)
+			w, err := b.Upload("w", dt, sh.n, sh.k, raw)
 			if err != nil {
 				t.Fatal(err)
 			}

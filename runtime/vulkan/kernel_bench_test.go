@@ -296,50 +296,52 @@ func BenchmarkKernelMatmul(b *testing.B) {
 		name       string
 		rows, cols int
 	}{{"qo_2048x2048", 2048, 2048}, {"up_8192x2048", 8192, 2048}, {"down_2048x8192", 2048, 8192}} {
-		w, err := be.Upload("w", format.F16, sh.rows, sh.cols, randomWeight(format.F16, sh.rows, sh.cols, 7))
-		if err != nil {
-			b.Fatal(err)
-		}
-		x, _ := be.Alloc(m * sh.cols)
-		xv := make([]float32, m*sh.cols)
-		for i := range xv {
-			xv[i] = float32(i%29)/16 - 0.9
-		}
-		if err := be.Write(x, 0, xv); err != nil {
-			b.Fatal(err)
-		}
-		y, _ := be.Alloc(m * sh.rows)
-		for _, kern := range []string{"coopmm2", "coopmm", "matmul2", "matmul"} {
-			coop := kern == "coopmm" || kern == "coopmm2"
-			if coop && !be.dev.CoopMatrix {
-				continue
+		for _, dt := range []format.DType{format.F16, format.Q8_0} {
+			w, err := be.Upload("w", dt, sh.rows, sh.cols, randomWeight(dt, sh.rows, sh.cols, 7))
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.Run(sh.name+"/"+kern, func(b *testing.B) {
-				be.oldMatmul, be.coopmat, be.coopDirect = kern == "matmul", coop, kern == "coopmm"
-				defer func() { be.oldMatmul, be.coopmat, be.coopDirect = false, be.dev.CoopMatrix, false }()
-				const reps = 20
-				run := func() time.Duration {
-					t0 := time.Now()
-					for j := 0; j < reps; j++ {
-						if err := be.MatMul(y, x, w, m); err != nil {
+			x, _ := be.Alloc(m * sh.cols)
+			xv := make([]float32, m*sh.cols)
+			for i := range xv {
+				xv[i] = float32(i%29)/16 - 0.9
+			}
+			if err := be.Write(x, 0, xv); err != nil {
+				b.Fatal(err)
+			}
+			y, _ := be.Alloc(m * sh.rows)
+			for _, kern := range []string{"coopmm2", "coopmm", "matmul2", "matmul"} {
+				coop := kern == "coopmm" || kern == "coopmm2"
+				if coop && !be.dev.CoopMatrix || dt == format.Q8_0 && (kern == "coopmm" || kern == "matmul2") {
+					continue
+				}
+				b.Run(sh.name+"/"+strings.ToLower(dt.String())+"/"+kern, func(b *testing.B) {
+					be.oldMatmul, be.coopmat, be.coopDirect = kern == "matmul", coop, kern == "coopmm"
+					defer func() { be.oldMatmul, be.coopmat, be.coopDirect = false, be.dev.CoopMatrix, false }()
+					const reps = 20
+					run := func() time.Duration {
+						t0 := time.Now()
+						for j := 0; j < reps; j++ {
+							if err := be.MatMul(y, x, w, m); err != nil {
+								b.Fatal(err)
+							}
+						}
+						if err := be.Sync(); err != nil {
 							b.Fatal(err)
 						}
+						return time.Since(t0)
 					}
-					if err := be.Sync(); err != nil {
-						b.Fatal(err)
+					run()
+					b.ResetTimer()
+					var total time.Duration
+					for i := 0; i < b.N; i++ {
+						total += run()
 					}
-					return time.Since(t0)
-				}
-				run()
-				b.ResetTimer()
-				var total time.Duration
-				for i := 0; i < b.N; i++ {
-					total += run()
-				}
-				per := total.Seconds() / float64(b.N*reps)
-				b.ReportMetric(per*1e6, "µs/call")
-				b.ReportMetric(2*m*float64(sh.rows)*float64(sh.cols)/per/1e12, "TFLOP/s")
-			})
+					per := total.Seconds() / float64(b.N*reps)
+					b.ReportMetric(per*1e6, "µs/call")
+					b.ReportMetric(2*m*float64(sh.rows)*float64(sh.cols)/per/1e12, "TFLOP/s")
+				})
+			}
 		}
 	}
 }

@@ -1,7 +1,8 @@
 #version 450
 // Y[m, n] = X[m, :] · W[n, :] on the matrix units (VK_NV_cooperative_matrix)
 // with shared-memory tiles: X f32 (rounded to f16 — clamped to ±65504 — as
-// it is staged, so no conversion pass), W f16 [N, K], fp32 accumulation.
+// it is staged, so no conversion pass), W f16 [N, K] (or Q8_0, dequantised
+// to f16 as it is staged), fp32 accumulation.
 // 256 invocations = eight 32-wide subgroups in a 4 × 2 grid over a 128 × BN
 // output tile (BN = 32·TN), each subgroup owning 2 × TN 16×16 accumulators.
 // K advances 32 at a time: the next slice is loaded into registers while the
@@ -24,6 +25,12 @@
 
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
+#ifdef W_q8
+// Q8_0 as the backend repacks it: int8 quants row-major, then one f16 scale
+// per 32 values from word so. A K slice of a row is one block: its 32 quants
+// (two 16-byte words) and scale are dequantised to f16 as they are staged.
+layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
+#endif
 layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
 layout(push_constant) uniform PC { uint M, K, N, so; } pc;
@@ -35,17 +42,30 @@ shared float stage[8u * 256u]; // a 16×16 tile per subgroup for partial row blo
 // Per invocation: 4 vec4 of X (128 rows × 8 vec4) and TN/2 uvec4 of W
 // (BN rows × 4 uvec4) per K slice.
 vec4 xa[4];
+#ifdef W_q8
+uvec4 wq; // 16 quants of row tid/2, half c = tid%2 of the slice's block
+float wsc;
+#else
 uvec4 wb[TN / 2u];
+#endif
 
 void fetch(uint m0, uint n0, uint k, uint tid) {
 	[[unroll]] for (uint i = 0u; i < 4u; i++) {
 		uint idx = tid + 256u * i, r = idx / 8u, c = idx % 8u;
 		xa[i] = m0 + r < pc.M ? X4[((m0 + r) * pc.K + k) / 4u + c] : vec4(0.0);
 	}
+#ifdef W_q8
+	if (tid < 2u * BN) {
+		uint r = tid / 2u, c = tid % 2u, e = (n0 + r) * pc.K + k, bi = e / 32u;
+		wq = W4[e / 16u + c];
+		wsc = unpackHalf2x16(W1[pc.so + bi / 2u] >> ((bi & 1u) << 4)).x;
+	}
+#else
 	[[unroll]] for (uint i = 0u; i < TN / 2u; i++) {
 		uint idx = tid + 256u * i, r = idx / 4u, c = idx % 4u;
 		wb[i] = W4[((n0 + r) * pc.K + k) / 8u + c];
 	}
+#endif
 }
 
 void stash(uint tid) {
@@ -58,6 +78,13 @@ void stash(uint tid) {
 		As[o + 2u] = float16_t(v.z);
 		As[o + 3u] = float16_t(v.w);
 	}
+#ifdef W_q8
+	if (tid < 2u * BN) {
+		uint o = (tid / 2u) * LD + 16u * (tid % 2u);
+		[[unroll]] for (uint i = 0u; i < 16u; i++)
+			Bs[o + i] = float16_t(float(bitfieldExtract(int(wq[i / 4u]), int(8u * (i % 4u)), 8)) * wsc);
+	}
+#else
 	[[unroll]] for (uint i = 0u; i < TN / 2u; i++) {
 		uint idx = tid + 256u * i, r = idx / 4u, c = idx % 4u;
 		uint o = r * LD + 8u * c;
@@ -66,6 +93,7 @@ void stash(uint tid) {
 		Bs[o] = p0.x; Bs[o + 1u] = p0.y; Bs[o + 2u] = p1.x; Bs[o + 3u] = p1.y;
 		Bs[o + 4u] = p2.x; Bs[o + 5u] = p2.y; Bs[o + 6u] = p3.x; Bs[o + 7u] = p3.y;
 	}
+#endif
 }
 
 void main() {
