@@ -24,9 +24,11 @@ demo: build
 	$(BIN)/mmbrun -n 96 --temp 0 -p $$'$(DEMO_PROMPT)' out/gocoder-hybrid.mmb
 
 # The whole test suite; fuzz targets run their committed seed corpora only.
+# Then the Vulkan tests again under the Khronos validation layer.
 test:
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
+	scripts/vkvalidate.sh
 
 -include shaders/shaders.mk
 -include bench/bench.mk

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing mmb needs on a Debian/Ubuntu machine:
 # a C compiler (cgo for the Vulkan backend), the Vulkan loader and lavapipe
-# (Vulkan on the CPU), glslc (to check the committed SPIR-V), and Go when the
-# machine has none new enough. Safe to run again: it only installs what is missing.
+# (Vulkan on the CPU), the Vulkan headers (to check vk.h's ABI) and the Khronos
+# validation layer (scripts/vkvalidate.sh), glslc (to check the committed
+# SPIR-V), and Go when the machine has none new enough. Safe to run again:
+# it only installs what is missing.
 set -euo pipefail
 
 need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-for p in gcc libc6-dev make curl unzip ca-certificates mesa-vulkan-drivers libvulkan1 glslc; do
+for p in gcc libc6-dev make curl unzip ca-certificates mesa-vulkan-drivers libvulkan1 libvulkan-dev vulkan-validationlayers glslc; do
   pkg_installed "$p" || need_apt+=("$p")
 done
 if ((${#need_apt[@]})); then
