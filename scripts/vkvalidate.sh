@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Vulkan backend's tests (on lavapipe in CI) under the Khronos
-# validation layer and fails if it reports any error or warning: API misuse
-# that a driver tolerates today (a missing barrier, a wrong usage flag) is
-# caught here rather than on a user's GPU. Needs vulkan-validationlayers
+# validation layer, synchronization validation on, and fails if it reports
+# any error or warning: API misuse that a driver tolerates today (a wrong
+# usage flag; a missing barrier, which lavapipe never shows since it runs
+# commands one after another) is caught here rather than on a user's GPU. Needs vulkan-validationlayers
 # (scripts/setup.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ cat > "$tmp/vk_layer_settings.txt" <<SETTINGS
 khronos_validation.debug_action = VK_DBG_LAYER_ACTION_LOG_MSG
 khronos_validation.report_flags = error,warn
 khronos_validation.log_filename = $tmp/messages.txt
+khronos_validation.enables = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT
 SETTINGS
 VK_LAYER_SETTINGS_PATH="$tmp/vk_layer_settings.txt" VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation \
   scripts/go test -count=1 -run 'TestConformance|TestFixtures$|TestGocoder$|TestPairedGLU$|TestDecodeStepFused$|TestSSMChunked|TestAttentionOnePass|TestDecodeAllocs' ./runtime/vulkan

@@ -10,6 +10,7 @@ cat > $tmp/vk_layer_settings.txt <<SETTINGS
 khronos_validation.debug_action = VK_DBG_LAYER_ACTION_LOG_MSG
 khronos_validation.report_flags = error,warn
 khronos_validation.log_filename = $OUT/validation-messages.txt
+khronos_validation.enables = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT
 SETTINGS
 {
 ls /usr/share/vulkan/explicit_layer.d/
