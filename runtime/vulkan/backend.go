@@ -87,12 +87,19 @@ type Backend struct {
 	pipes map[pipeKey]C.VkPipeline
 	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
 
-	cmds       []C.mmb_cmd
-	submits    int                 // early submissions (Submit), for tests
-	inFlight   bool                // early submissions not yet waited for (flush waits)
-	submitEach bool                // tests: every op starts with a Submit (barriers across submissions)
-	written    map[C.VkBuffer]bool // since the last barrier
-	read       map[C.VkBuffer]bool
+	cmds     []C.mmb_cmd
+	submits  int  // early submissions (Submit), for tests
+	inFlight bool // early submissions not yet waited for (flush waits)
+	// stageXfer: a copy or fill was recorded since the last barrier;
+	// xferNext: the command being recorded is one (hazard's barrier choice).
+	stageXfer, xferNext bool
+	// barrierAt: index in cmds of the last barrier (-1: none there);
+	// lastCompute: the last barrier recorded is compute-only.
+	barrierAt   int
+	lastCompute bool
+	submitEach  bool                // tests: every op starts with a Submit (barriers across submissions)
+	written     map[C.VkBuffer]bool // since the last barrier
+	read        map[C.VkBuffer]bool
 
 	arena    []*hostBuf // upload space for the pending step, reset at each flush
 	arenaCur int
@@ -173,16 +180,17 @@ func New(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("vulkan: %s: needs 256-invocation workgroups and %d bytes of push constants", d.Name, 4*pcWords)
 	}
 	b := &Backend{
-		dev:      d,
-		subgroup: d.SubgroupArithmetic && !opts.NoSubgroups,
-		coopmat:  d.CoopMatrix && !opts.NoCoopMatrix,
-		rpw:      uint32(max(1, wgMatvec/max(d.SubgroupSize, 1))),
-		maxRange: uint64(ci.max_storage_range),
-		maxGroup: uint32(ci.max_wg_count[0]),
-		pipes:    map[pipeKey]C.VkPipeline{},
-		sets:     map[[nbind]C.VkBuffer]C.VkDescriptorSet{},
-		written:  map[C.VkBuffer]bool{},
-		read:     map[C.VkBuffer]bool{},
+		dev:       d,
+		subgroup:  d.SubgroupArithmetic && !opts.NoSubgroups,
+		coopmat:   d.CoopMatrix && !opts.NoCoopMatrix,
+		rpw:       uint32(max(1, wgMatvec/max(d.SubgroupSize, 1))),
+		maxRange:  uint64(ci.max_storage_range),
+		maxGroup:  uint32(ci.max_wg_count[0]),
+		pipes:     map[pipeKey]C.VkPipeline{},
+		barrierAt: -1,
+		sets:      map[[nbind]C.VkBuffer]C.VkDescriptorSet{},
+		written:   map[C.VkBuffer]bool{},
+		read:      map[C.VkBuffer]bool{},
 	}
 	if opts.CacheDir != "-" {
 		dir := opts.CacheDir
@@ -560,7 +568,7 @@ func (b *Backend) flush() error {
 		first = &b.cmds[0]
 	}
 	r := C.mmb_run(b.ctx, first, C.uint32_t(len(b.cmds)))
-	b.inFlight = false
+	b.inFlight, b.stageXfer, b.lastCompute, b.barrierAt = false, false, false, -1
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
@@ -707,8 +715,28 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 	for _, w := range writes {
 		need = need || b.written[w] || b.read[w]
 	}
+	if !need && b.xferNext && b.lastCompute {
+		// A copy or fill in a stage opened by a compute-only barrier: that
+		// barrier did not order earlier dispatches' writes before transfers.
+		// Widen it (it covers every earlier command), or, if it has been
+		// submitted already, record a full one.
+		if b.barrierAt >= 0 && b.barrierAt < len(b.cmds) && b.cmds[b.barrierAt].kind == C.MMB_CMD_BARRIER {
+			b.cmds[b.barrierAt].a = 0
+			b.lastCompute = false
+		} else {
+			need = true
+		}
+	}
 	if need {
-		b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER})
+		// Compute-to-compute when no copy or fill stands on either side: a
+		// narrower dependency than one that also waits on transfers.
+		var computeOnly C.uint64_t
+		if !b.stageXfer && !b.xferNext {
+			computeOnly = 1
+		}
+		b.barrierAt, b.lastCompute = len(b.cmds), computeOnly == 1
+		b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER, a: computeOnly})
+		b.stageXfer = false
 		clear(b.written)
 		clear(b.read)
 	}
@@ -757,13 +785,17 @@ func (b *Backend) forget(w C.VkBuffer) {
 }
 
 func (b *Backend) copyBuf(src, dst C.VkBuffer, srcOff, dstOff, size uint64) {
+	b.xferNext = true
 	b.hazard([]C.VkBuffer{src}, []C.VkBuffer{dst})
+	b.xferNext, b.stageXfer = false, true
 	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_COPY, a: C.uint64_t(src), b: C.uint64_t(dst),
 		c: C.uint64_t(srcOff), d: C.uint64_t(dstOff), e: C.uint64_t(size)})
 }
 
 func (b *Backend) fill(dst C.VkBuffer, off, size uint64, v uint32) {
+	b.xferNext = true
 	b.hazard(nil, []C.VkBuffer{dst})
+	b.xferNext, b.stageXfer = false, true
 	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_FILL, a: C.uint64_t(dst), c: C.uint64_t(off), d: C.uint64_t(size), e: C.uint64_t(v)})
 }
 
@@ -911,6 +943,7 @@ func (b *Backend) submit() error {
 	}
 	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
+	b.barrierAt = -1
 	b.fresh = b.fresh[:0]
 	b.lastMV = mvCall{}
 	b.submits++

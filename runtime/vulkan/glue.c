@@ -710,6 +710,14 @@ static int record(mmb_ctx *c, VkCommandBuffer cb, const mmb_cmd *cmds, uint32_t 
 			c->vkCmdResetQueryPool(cb, m->a, (uint32_t)m->c, (uint32_t)m->d);
 			break;
 		case MMB_CMD_BARRIER:
+			if (m->a) { // dispatches on both sides: compute to compute only
+				VkMemoryBarrier mb = {0};
+				mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+				mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+				mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+				c->vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+				break;
+			}
 			barrier(c, cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
 			        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
 			break;

@@ -40,6 +40,8 @@ enum { MMB_CMD_DISPATCH = 0, MMB_CMD_COPY = 1, MMB_CMD_FILL = 2, MMB_CMD_BARRIER
 // One recorded command. Dispatch: pipeline, set, groups, push constants.
 // Copy: src buffer in a, dst buffer in b, offsets and size in c, d, e (bytes).
 // Fill: buffer in a, offset c, size d (bytes), value e.
+// Barrier: a = 1 when only dispatches stand on either side (compute to
+// compute), else compute and transfer on both sides.
 // Timestamp: query pool in a, query c (written when earlier commands are done).
 // Reset queries: query pool in a, first query c, count d.
 typedef struct mmb_cmd {
