@@ -14,12 +14,14 @@ import (
 )
 
 // The cooperative-matrix (tensor-core) path for prefill: coopmm2.comp (and
-// coopmm.comp) for matmuls of f16 and Q8_0 weights and attncm.comp for causal attention, both on
-// 16×16×16 fp16 matrices accumulating in fp32 (VK_NV_cooperative_matrix;
-// Debian's glslc compiles the NV extension, not yet the KHR one). Operands
-// are rounded to f16 first by tof16.comp: activations carry 11 significant
-// bits there instead of 24, which is why small batches (decode, short
-// prompts) stay on the fp32 shaders and Options.NoCoopMatrix turns it off.
+// coopmm.comp where K % 32 != 0) for matmuls of f16 and Q8_0 weights, and
+// attncm.comp for causal attention, all on 16×16×16 fp16 matrices summing in
+// fp32 (VK_NV_cooperative_matrix; Debian's glslc compiles the NV extension,
+// not yet the KHR one). Operands are rounded to f16 (coopmm2 as it stages
+// them, tof16.comp before coopmm and attncm): activations carry 11
+// significant bits there instead of 24, which is why small batches (decode,
+// short prompts) stay on the fp32 shaders and Options.NoCoopMatrix turns it
+// off.
 
 // coopMinRows is the fewest token rows that take the cooperative path: below
 // a 64-row tile most of each fragment would be padding.
@@ -29,7 +31,8 @@ const coopMinRows = 64
 // 32·coopTM rows); coopmm_n128 has 4 column fragments per subgroup, coopmm_n64 two.
 const coopTM = 2
 
-// useCoopMatmul says whether a matmul of rows token rows by wt runs on coopmm.
+// useCoopMatmul says whether a matmul of rows token rows by wt runs on the
+// matrix units (matmulCoop).
 func (b *Backend) useCoopMatmul(wt *weight, rows int) bool {
 	ok := wt.dt == format.F16 || wt.dt == format.Q8_0 && !b.coopDirect // Q8_0: coopmm2 only
 	return b.coopmat && ok && rows >= coopMinRows && wt.cols%16 == 0 && wt.rows%64 == 0
