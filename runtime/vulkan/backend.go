@@ -62,6 +62,11 @@ type Backend struct {
 	attnChunk   int
 	attnOnePass int
 	attnPart    devBuf
+	// noGroupedAttn (tests, benchmarks): the split path runs attndec per
+	// query head even where attndecg could serve a kv head's group at once;
+	// groupedAttns counts the attndecg dispatches (tests).
+	noGroupedAttn bool
+	groupedAttns  int
 	// norms maps RMSNorm outputs to their inputs while both are unchanged,
 	// for matvecs that normalise on the fly.
 	norms map[C.VkBuffer]normOf

@@ -57,18 +57,42 @@ func TestConformanceNoSubgroups(t *testing.T) {
 // positions (never in one pass), so that the suite's short contexts take the
 // combining path, and Argmax in two passes from 16 values on, and the
 // one-row-per-workgroup prefill attention, and the 64×64-tile matmul for
-// every dtype.
+// every dtype. The split attention runs attndec per query head here
+// (TestConformanceGroupedAttn covers attndecg).
 func TestConformanceScalarMatvec(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) rt.Backend {
 		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 		b.scalarMV = true
 		b.attnChunk = 4
 		b.attnOnePass = 0
+		b.noGroupedAttn = true
 		b.argmaxSplit = 16
 		b.untiledAttn = true
 		b.oldMatmul = true
 		return b
 	})
+}
+
+// Decode attention split into 4-position chunks, so that the suite's short
+// grouped-query contexts (3, 4 and 5 query heads per kv head) run attndecg
+// over several chunks; the count shows they did.
+func TestConformanceGroupedAttn(t *testing.T) {
+	var bs []*Backend
+	backendtest.Run(t, func(t *testing.T) rt.Backend {
+		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+		b.attnChunk = 4
+		b.attnOnePass = 0
+		bs = append(bs, b)
+		return b
+	})
+	n := 0
+	for _, b := range bs {
+		n += b.groupedAttns
+	}
+	if n == 0 {
+		t.Error("no attndecg dispatch ran")
+	}
+	t.Logf("%d attndecg dispatches", n)
 }
 
 // matvec4 launched as 3 workgroups (smallCap), so that every variant's

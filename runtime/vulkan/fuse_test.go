@@ -362,6 +362,7 @@ func TestDecodeStepFused(t *testing.T) {
 				b.noPair = before
 				if before {
 					b.attnOnePass = 0
+					b.noGroupedAttn = true // attndec per head, as one pass replaced
 				}
 				sp := &cmdSpy{Backend: b}
 				m := openOn(t, path, sp, rt.Options{})
@@ -505,51 +506,135 @@ func TestAttentionOnePass(t *testing.T) {
 			if split := c.ctx > attnChunkMin; countCmd(cmds[1], "attncomb") != map[bool]int{true: 1, false: 0}[split] {
 				t.Errorf("split path recorded %v", cmds[1])
 			}
-			// backendtest's bound: score errors (hd+4)·u·Σ|qk|/√hd move each
-			// softmax weight by twice that, relative; exp, normalisation and
-			// the weighted sum add (n+16)·u; ×2 for second-order terms.
-			want := make([]float64, c.rows*qw)
-			bound := make([]float64, c.rows*qw)
-			for i := 0; i < c.rows; i++ {
-				n := pos0 + i + 1
-				for h := 0; h < heads; h++ {
-					g := h / (heads / kvHeads)
-					qh := q[i*qw+h*c.hd : i*qw+(h+1)*c.hd]
-					sc := make([]float64, n)
-					m, maxErr := math.Inf(-1), 0.0
-					for j := range sc {
-						kj := cacheK[j*kvw+g*c.hd : j*kvw+(g+1)*c.hd]
-						var dot, abs float64
-						for d := range qh {
-							dot += float64(qh[d]) * float64(kj[d])
-							abs += math.Abs(float64(qh[d]) * float64(kj[d]))
-						}
-						sc[j] = dot / math.Sqrt(float64(c.hd))
-						m = math.Max(m, sc[j])
-						maxErr = math.Max(maxErr, (float64(c.hd)+4)*f32u*abs/math.Sqrt(float64(c.hd)))
-					}
-					var sum float64
-					for j := range sc {
-						sc[j] = math.Exp(sc[j] - m)
-						sum += sc[j]
-					}
-					for d := 0; d < c.hd; d++ {
-						var o, absv float64
-						for j := range sc {
-							vj := float64(cacheV[j*kvw+g*c.hd+d])
-							o += sc[j] / sum * vj
-							absv += sc[j] / sum * math.Abs(vj)
-						}
-						at := i*qw + h*c.hd + d
-						want[at] = o
-						bound[at] = 2 * (2*maxErr + float64(n+16)*f32u) * absv
-					}
-				}
-			}
-			r := bounded{want, bound}
+			r := attnRef(q, cacheK, cacheV, c.rows, pos0, heads, kvHeads, c.hd)
 			checkBounded(t, "one pass", outs[0], r)
 			checkBounded(t, "split", outs[1], r)
 			checkPaths(t, "attention, one pass against split", outs[0], outs[1], r)
+		})
+	}
+}
+
+// attnRef is decode attention in float64 for rows query rows from pos0 over
+// caches holding every position (new rows included), with backendtest's
+// bound: score errors (hd+4)·u·Σ|qk|/√hd move each softmax weight by twice
+// that, relative; exp, normalisation and the weighted sum add (n+16)·u; ×2
+// for second-order terms.
+func attnRef(q, cacheK, cacheV []float32, rows, pos0, heads, kvHeads, hd int) bounded {
+	kvw, qw := kvHeads*hd, heads*hd
+	want := make([]float64, rows*qw)
+	bound := make([]float64, rows*qw)
+	for i := 0; i < rows; i++ {
+		n := pos0 + i + 1
+		for h := 0; h < heads; h++ {
+			g := h / (heads / kvHeads)
+			qh := q[i*qw+h*hd : i*qw+(h+1)*hd]
+			sc := make([]float64, n)
+			m, maxErr := math.Inf(-1), 0.0
+			for j := range sc {
+				kj := cacheK[j*kvw+g*hd : j*kvw+(g+1)*hd]
+				var dot, abs float64
+				for d := range qh {
+					dot += float64(qh[d]) * float64(kj[d])
+					abs += math.Abs(float64(qh[d]) * float64(kj[d]))
+				}
+				sc[j] = dot / math.Sqrt(float64(hd))
+				m = math.Max(m, sc[j])
+				maxErr = math.Max(maxErr, (float64(hd)+4)*f32u*abs/math.Sqrt(float64(hd)))
+			}
+			var sum float64
+			for j := range sc {
+				sc[j] = math.Exp(sc[j] - m)
+				sum += sc[j]
+			}
+			for d := 0; d < hd; d++ {
+				var o, absv float64
+				for j := range sc {
+					vj := float64(cacheV[j*kvw+g*hd+d])
+					o += sc[j] / sum * vj
+					absv += sc[j] / sum * math.Abs(vj)
+				}
+				at := i*qw + h*hd + d
+				want[at] = o
+				bound[at] = 2 * (2*maxErr + float64(n+16)*f32u) * absv
+			}
+		}
+	}
+	return bounded{want, bound}
+}
+
+// TestAttentionGrouped: on the split path, attndecg (one workgroup per kv
+// head's group of query heads) agrees with attndec per query head and with a
+// float64 reference, for 1 (attndec either way), 2, 4 and 8 query heads per
+// kv head, head dims on 16-byte key loads (64) and scalar ones (24),
+// contexts that fill their chunks and that do not, 1 and 3 rows, and chunks
+// longer than a 128-position block (attnChunk 192).
+func TestAttentionGrouped(t *testing.T) {
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	defer b.Close()
+	b.attnOnePass = 0
+	r := rand.New(rand.NewPCG(15, 16))
+	vals := func(n int, lim float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(lim * (2*r.Float64() - 1))
+		}
+		return v
+	}
+	buf := func(v []float32) rt.Buffer {
+		x, err := b.Alloc(len(v))
+		mustOK(t, err)
+		mustOK(t, b.Write(x, 0, v))
+		return x
+	}
+	const kvHeads = 2
+	type tc struct{ grp, hd, ctx, rows, chunk int }
+	var cases []tc
+	for _, grp := range []int{1, 2, 4, 8} {
+		for _, hd := range []int{64, 24} {
+			cases = append(cases, tc{grp, hd, 256, 1, 64}, tc{grp, hd, 197, 3, 64}, tc{grp, hd, 200, 3, 64}, tc{grp, hd, 451, 1, 192})
+		}
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("grp %d hd %d ctx %d rows %d chunk %d", c.grp, c.hd, c.ctx, c.rows, c.chunk), func(t *testing.T) {
+			b.attnChunk = c.chunk
+			defer func() { b.attnChunk = attnChunkMin }()
+			heads := kvHeads * c.grp
+			kvw, qw, pos0 := kvHeads*c.hd, heads*c.hd, c.ctx-c.rows
+			cacheK, cacheV := vals(c.ctx*kvw, 1.5), vals(c.ctx*kvw, 2)
+			q, k, v := vals(c.rows*qw, 1.5), cacheK[pos0*kvw:], cacheV[pos0*kvw:]
+			var outs [2][]float32
+			for i, grouped := range []bool{true, false} {
+				b.noGroupedAttn = !grouped
+				kc, vc := buf(append(cacheK[:pos0*kvw:pos0*kvw], make([]float32, c.rows*kvw)...)), buf(append(cacheV[:pos0*kvw:pos0*kvw], make([]float32, c.rows*kvw)...))
+				out := buf(make([]float32, c.rows*qw))
+				mustOK(t, b.Attention(out, buf(q), buf(k), buf(v), kc, vc, c.rows, pos0, heads, kvHeads, c.hd))
+				cmds := b.recorded()
+				b.noGroupedAttn = false
+				dec := "attndec"
+				if grouped && c.grp > 1 {
+					dec = "attndecg"
+				}
+				if countCmd(cmds, dec) != 1 || countCmd(cmds, "attncomb") != 1 {
+					t.Errorf("grouped %v recorded %v", grouped, cmds)
+				}
+				outs[i] = make([]float32, c.rows*qw)
+				mustOK(t, b.Read(outs[i], out, 0))
+				// The new rows' keys and values are in the caches.
+				for _, cv := range []struct {
+					c    rt.Buffer
+					want []float32
+				}{{kc, cacheK}, {vc, cacheV}} {
+					got := make([]float32, c.ctx*kvw)
+					mustOK(t, b.Read(got, cv.c, 0))
+					if !slices.Equal(got, cv.want) {
+						t.Errorf("grouped %v: cache differs from the positions written", grouped)
+					}
+				}
+			}
+			r := attnRef(q, cacheK, cacheV, c.rows, pos0, heads, kvHeads, c.hd)
+			checkBounded(t, "grouped", outs[0], r)
+			checkBounded(t, "split", outs[1], r)
+			checkPaths(t, "attention, grouped against split", outs[0], outs[1], r)
 		})
 	}
 }

@@ -350,19 +350,22 @@ func BenchmarkKernelMatmul(b *testing.B) {
 // heads, 8 kv heads, head dim 64: the 1B model) at growing context, with a
 // barrier between calls. The KV bytes read per call are 2·ctx·512·4. Up to
 // attnOnePassMax positions it runs in one pass (onepass) and, for
-// comparison, split into 64-position chunks and merged (split).
+// comparison, split into 64-position chunks and merged (split: attndec per
+// query head); from 1024 positions also split with attndecg serving the 4
+// query heads of each kv head (grouped), which reads the cache once.
 func BenchmarkKernelAttentionDecode(b *testing.B) {
 	be, bw := benchBackend(b)
 	const heads, kv, hd = 32, 8, 64
 	for _, ctx := range []int{128, 144, 1024, 8192, 32768} {
-		for _, kern := range []string{"onepass", "split"} {
-			if kern == "onepass" && ctx > attnOnePassMax {
+		for _, kern := range []string{"onepass", "split", "grouped"} {
+			if kern == "onepass" && ctx > attnOnePassMax || kern == "grouped" && ctx < 1024 {
 				continue
 			}
 			b.Run(fmt.Sprintf("ctx_%d/%s", ctx, kern), func(b *testing.B) {
-				if kern == "split" {
+				if kern != "onepass" {
 					be.attnOnePass = 0
-					defer func() { be.attnOnePass = attnOnePassMax }()
+					be.noGroupedAttn = kern == "split"
+					defer func() { be.attnOnePass, be.noGroupedAttn = attnOnePassMax, false }()
 				}
 				benchAttentionDecode(b, be, bw, heads, kv, hd, ctx)
 			})

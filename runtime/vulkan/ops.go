@@ -39,6 +39,10 @@ const (
 	// (NVIDIA and AMD offer 48-64 KB; the Vulkan minimum is 16 KB).
 	attnPrefillMaxHD = 128
 	attnChunkMin     = 64
+	// attnGroupMax: the most query heads per kv head that attndecg.comp
+	// serves in one workgroup (it keeps that many softmaxes and value sums
+	// per invocation in registers).
+	attnGroupMax = 8
 	// attnOnePassMax: a decode context of at most this many positions runs
 	// as one attndec pass of a 256-wide workgroup per (row, head) (specAttnOne),
 	// with no attncomb. It is then a single softmax block: the scores are
@@ -684,11 +688,21 @@ func (b *Backend) Copy(dst rt.Buffer, dstOff int, src rt.Buffer, srcOff, n int) 
 	return nil
 }
 
+// groupedAttnFits reports whether attndecg.comp serves grp query heads per
+// kv head of head dim hd: its queries, per-block weights and value partials
+// take 4·grp·(128+128+128+32) bytes of shared memory (13 KB at grp 8, below
+// Vulkan's 16 KB minimum), and its value lanes span one head dim within a
+// 128-wide workgroup.
+func (b *Backend) groupedAttnFits(grp, hd int) bool {
+	return !b.noGroupedAttn && grp <= attnGroupMax && hd <= wgAttnDec && 4*grp*(3*wgAttnDec+32)+64 <= b.maxShared
+}
+
 // attentionDecode runs attention for a few query rows split over the
 // context: attndec per chunk of b.attnChunk positions (which also stores the
 // new keys and values in the caches), then attncomb to merge the chunks when
 // there are several; up to b.attnOnePass positions, attndec alone in one
-// pass.
+// pass. With several chunks and grouped-query heads, attndecg takes
+// attndec's place (one workgroup per kv head's group).
 func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads, kvHeads, hd int, scale float32) error {
 	// Chunks of attnChunk positions (one softmax block), widened in steps
 	// of attnChunk so that there are at most 256 per head for attncomb; a
@@ -720,7 +734,15 @@ func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads,
 		part = b.attnPart.h
 		wmask |= 1 << 6
 	}
-	err := b.dispatch("attndec", spec, uint64(rows*heads*nsplit), []C.VkBuffer{o.h, q.h, kc.h, vc.h, k.h, v.h, part}, wmask,
+	name, groups := "attndec", rows*heads*nsplit
+	if grp := heads / kvHeads; nsplit > 1 && grp > 1 && b.groupedAttnFits(grp, hd) {
+		// One workgroup per (row, kv head, chunk) for its grp query heads,
+		// so the chunk's keys and values are read once, not grp times.
+		name, groups, spec = "attndecg", rows*kvHeads*nsplit, []uint32{wgAttnDec, uint32(grp)}
+		wmask &^= 1 << 0 // only attncomb writes o
+		b.groupedAttns++
+	}
+	err := b.dispatch(name, spec, uint64(groups), []C.VkBuffer{o.h, q.h, kc.h, vc.h, k.h, v.h, part}, wmask,
 		uint32(rows), uint32(pos0), uint32(heads), uint32(kvHeads), uint32(hd), fbits(scale), uint32(chunk), uint32(nsplit))
 	if err != nil || nsplit == 1 {
 		return err
