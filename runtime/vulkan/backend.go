@@ -64,9 +64,11 @@ type Backend struct {
 	attnPart    devBuf
 	// noGroupedAttn (tests, benchmarks): the split path runs attndec per
 	// query head even where attndecg could serve a kv head's group at once;
-	// groupedAttns counts the attndecg dispatches (tests).
+	// groupedAttns counts the attndecg dispatches (tests); groupedWarm
+	// marks the group sizes whose attndecg pipeline exists.
 	noGroupedAttn bool
 	groupedAttns  int
+	groupedWarm   [attnGroupMax + 1]bool
 	// norms maps RMSNorm outputs to their inputs while both are unchanged,
 	// for matvecs that normalise on the fly.
 	norms map[C.VkBuffer]normOf

@@ -707,6 +707,15 @@ func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads,
 	// Chunks of attnChunk positions (one softmax block), widened in steps
 	// of attnChunk so that there are at most 256 per head for attncomb; a
 	// short context in one chunk, on the wider workgroup (attnOnePassMax).
+	if grp := heads / kvHeads; grp > 1 && grp <= attnGroupMax && !b.groupedWarm[grp] && b.groupedAttnFits(grp, hd) {
+		// Create attndecg's pipeline for this group size now, at the first
+		// (short-context) step, not when the context first needs several
+		// chunks, where its compile would stall a step mid-generation.
+		if _, err := b.pipeline("attndecg", []uint32{wgAttnDec, uint32(grp)}); err != nil {
+			return err
+		}
+		b.groupedWarm[grp] = true
+	}
 	L := pos0 + rows
 	chunk := b.attnChunk * ((L + b.attnChunk*256 - 1) / (b.attnChunk * 256))
 	spec := []uint32{wgAttnDec}
