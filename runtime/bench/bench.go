@@ -351,7 +351,13 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		if err := s.Reset(); err != nil {
 			return nil, err
 		}
-		if _, err := s.Prefill(ids(n, c.VocabSize, 1)); err != nil {
+		// n−1 prompt tokens and one untimed step: the first step at a new
+		// context length may set things up once (e.g. a GPU backend's first
+		// split-context attention), which is not the steady rate.
+		if _, err := s.Prefill(ids(max(n-1, 1), c.VocabSize, 1)); err != nil {
+			return nil, err
+		}
+		if err := decode(s, 1); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
