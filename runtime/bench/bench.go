@@ -251,7 +251,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		need = max(need, n)
 	}
 	for _, n := range ctxs {
-		need = max(need, n+o.ContextTokens)
+		need = max(need, n+o.ContextTokens+1) // +1: the untimed step when n is 1
 	}
 	res.MaxContext = need
 	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers}
