@@ -251,7 +251,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		need = max(need, n)
 	}
 	for _, n := range ctxs {
-		need = max(need, n+o.ContextTokens+1) // +1: the untimed step when n is 1
+		need = max(need, n+o.ContextTokens)
 	}
 	res.MaxContext = need
 	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers}
@@ -354,10 +354,11 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		// n−1 prompt tokens and one untimed step: the first step at a new
 		// context length may set things up once (e.g. a GPU backend's first
 		// split-context attention), which is not the steady rate.
-		if _, err := s.Prefill(ids(max(n-1, 1), c.VocabSize, 1)); err != nil {
+		warm := min(n-1, 1)
+		if _, err := s.Prefill(ids(n-warm, c.VocabSize, 1)); err != nil {
 			return nil, err
 		}
-		if err := decode(s, 1); err != nil {
+		if err := decode(s, warm); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
