@@ -711,7 +711,12 @@ func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads,
 		// Create attndecg's pipeline for this group size now, at the first
 		// (short-context) step, not when the context first needs several
 		// chunks, where its compile would stall a step mid-generation.
-		if _, err := b.pipeline("attndecg", []uint32{wgAttnDec, uint32(grp)}); err != nil {
+		// One empty dispatch too (rows 0: every workgroup returns at once,
+		// dummy bindings), so that work a driver defers to a pipeline's first
+		// use also happens here.
+		d := b.dummy.h
+		if err := b.dispatch("attndecg", []uint32{wgAttnDec, uint32(grp)}, 1, []C.VkBuffer{d, d, d, d, d, d, d}, 0,
+			0, 0, uint32(heads), uint32(kvHeads), uint32(hd), 0, 1, 1); err != nil {
 			return err
 		}
 		b.groupedWarm[grp] = true
