@@ -127,45 +127,18 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 		}
 		ws[i] = w
 	}
-	x, err := be.Alloc(cols)
-	if err != nil {
-		b.Fatal(err)
-	}
-	xv := make([]float32, cols)
-	for i := range xv {
-		xv[i] = float32(i%17)/8 - 1
-	}
-	if err := be.Write(x, 0, xv); err != nil {
-		b.Fatal(err)
-	}
-	y, err := be.Alloc(rows)
-	if err != nil {
-		b.Fatal(err)
-	}
+	x := filled(b, be, cols, func(i int) float32 { return float32(i%17)/8 - 1 })
+	y := filled(b, be, rows, zero)
 	be.scalarMV, be.mvCap = scalar, mvCap
 	defer func() { be.scalarMV, be.mvCap = false, 0 }()
 	// About 20 ms of reads per submission at the copy bandwidth, so that
 	// the submit round trip (~45 µs) stays under a few percent.
 	reps := max(copies, int(0.02*bw/float64(wb)))
-	run := func() time.Duration {
-		t0 := time.Now()
-		for j := 0; j < reps; j++ {
-			if err := be.MatMul(y, x, ws[j%copies], 1); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := be.Sync(); err != nil {
+	per := perCall(b, be, reps, func(j int) {
+		if err := be.MatMul(y, x, ws[j%copies], 1); err != nil {
 			b.Fatal(err)
 		}
-		return time.Since(t0)
-	}
-	run() // pipelines, descriptor sets
-	b.ResetTimer()
-	var total time.Duration
-	for i := 0; i < b.N; i++ {
-		total += run()
-	}
-	per := total.Seconds() / float64(b.N*reps)
+	})
 	b.ReportMetric(per*1e6, "µs/call")
 	b.ReportMetric(float64(wb)/per/1e9, "GB/s")
 	b.ReportMetric(float64(wb)/per/bw, "of-copy-bw")
@@ -223,58 +196,75 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := func(n int) rt.Buffer {
-		x, err := be.Alloc(n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return x
-	}
-	h, xn, tmp := buf(hidden), buf(hidden), buf(hidden)
-	gate, up, act := buf(ffn), buf(ffn), buf(ffn)
-	hv := make([]float32, hidden)
-	for i := range hv {
-		hv[i] = float32(i%19)/9 - 1
-	}
-	if err := be.Write(h, 0, hv); err != nil {
-		b.Fatal(err)
-	}
+	h := filled(b, be, hidden, func(i int) float32 { return float32(i%19)/9 - 1 })
+	xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
+	gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 	for _, v := range vs {
 		b.Run(strings.ToLower(dt.String())+"_2048x8192/"+v.name, func(b *testing.B) {
 			be.noPair, be.noQ8Fold, be.mvCap = v.noPair, v.noQ8Fold, v.mvCap
 			defer func() { be.noPair, be.noQ8Fold, be.mvCap = false, false, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
-			run := func() time.Duration {
-				t0 := time.Now()
-				for j := 0; j < reps; j++ {
-					w := ws[j%copies]
-					if err := firstBenchErr(
-						be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
-						be.MatMul(gate, xn, w.gate, 1),
-						be.MatMul(up, xn, w.up, 1),
-						be.SwiGLU(act, gate, up, ffn),
-						be.MatMul(tmp, act, w.down, 1),
-						be.Add(h, tmp, hidden),
-					); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := be.Sync(); err != nil {
+			per := perCall(b, be, reps, func(j int) {
+				w := ws[j%copies]
+				if err := firstBenchErr(
+					be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
+					be.MatMul(gate, xn, w.gate, 1),
+					be.MatMul(up, xn, w.up, 1),
+					be.SwiGLU(act, gate, up, ffn),
+					be.MatMul(tmp, act, w.down, 1),
+					be.Add(h, tmp, hidden),
+				); err != nil {
 					b.Fatal(err)
 				}
-				return time.Since(t0)
-			}
-			run()
-			b.ResetTimer()
-			var total time.Duration
-			for i := 0; i < b.N; i++ {
-				total += run()
-			}
-			per := total.Seconds() / float64(b.N*reps)
+			})
 			b.ReportMetric(per*1e6, "µs/block")
 			b.ReportMetric(float64(3*wb)/per/1e9, "GB/s")
 		})
 	}
+}
+
+// perCall times op (given the repetition index) reps times per submission:
+// once untimed (pipelines, descriptor sets), then b.N times; it returns the
+// seconds per op.
+func perCall(b *testing.B, be *Backend, reps int, op func(j int)) float64 {
+	run := func() time.Duration {
+		t0 := time.Now()
+		for j := 0; j < reps; j++ {
+			op(j)
+		}
+		if err := be.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	run()
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += run()
+	}
+	return total.Seconds() / float64(b.N*reps)
+}
+
+func zero(int) float32 { return 0 }
+
+// pattern23 is the inputs of the attention benchmarks.
+func pattern23(i int) float32 { return float32(i%23)/16 - 0.7 }
+
+// filled allocates n floats set to f(i).
+func filled(b *testing.B, be *Backend, n int, f func(i int) float32) rt.Buffer {
+	x, err := be.Alloc(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = f(i)
+	}
+	if err := be.Write(x, 0, v); err != nil {
+		b.Fatal(err)
+	}
+	return x
 }
 
 func firstBenchErr(errs ...error) error {
@@ -301,15 +291,8 @@ func BenchmarkKernelMatmul(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			x, _ := be.Alloc(m * sh.cols)
-			xv := make([]float32, m*sh.cols)
-			for i := range xv {
-				xv[i] = float32(i%29)/16 - 0.9
-			}
-			if err := be.Write(x, 0, xv); err != nil {
-				b.Fatal(err)
-			}
-			y, _ := be.Alloc(m * sh.rows)
+			x := filled(b, be, m*sh.cols, func(i int) float32 { return float32(i%29)/16 - 0.9 })
+			y := filled(b, be, m*sh.rows, zero)
 			for _, kern := range []string{"coopmm2", "coopmm", "matmul2", "matmul"} {
 				coop := kern == "coopmm" || kern == "coopmm2"
 				if coop && !be.dev.CoopMatrix || dt == format.Q8_0 && (kern == "coopmm" || kern == "matmul2") {
@@ -319,25 +302,11 @@ func BenchmarkKernelMatmul(b *testing.B) {
 					be.oldMatmul, be.coopmat, be.coopDirect = kern == "matmul", coop, kern == "coopmm"
 					defer func() { be.oldMatmul, be.coopmat, be.coopDirect = false, be.dev.CoopMatrix, false }()
 					const reps = 20
-					run := func() time.Duration {
-						t0 := time.Now()
-						for j := 0; j < reps; j++ {
-							if err := be.MatMul(y, x, w, m); err != nil {
-								b.Fatal(err)
-							}
-						}
-						if err := be.Sync(); err != nil {
+					per := perCall(b, be, reps, func(j int) {
+						if err := be.MatMul(y, x, w, m); err != nil {
 							b.Fatal(err)
 						}
-						return time.Since(t0)
-					}
-					run()
-					b.ResetTimer()
-					var total time.Duration
-					for i := 0; i < b.N; i++ {
-						total += run()
-					}
-					per := total.Seconds() / float64(b.N*reps)
+					})
 					b.ReportMetric(per*1e6, "µs/call")
 					b.ReportMetric(2*m*float64(sh.rows)*float64(sh.cols)/per/1e12, "TFLOP/s")
 				})
@@ -374,43 +343,16 @@ func BenchmarkKernelAttentionDecode(b *testing.B) {
 }
 
 func benchAttentionDecode(b *testing.B, be *Backend, bw float64, heads, kv, hd, ctx int) {
-	alloc := func(n int) rt.Buffer {
-		x, err := be.Alloc(n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(i%23)/16 - 0.7
-		}
-		if err := be.Write(x, 0, v); err != nil {
-			b.Fatal(err)
-		}
-		return x
-	}
+	alloc := func(n int) rt.Buffer { return filled(b, be, n, pattern23) }
 	q, k, v := alloc(heads*hd), alloc(kv*hd), alloc(kv*hd)
 	kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
 	out := alloc(heads * hd)
 	const reps = 200
-	run := func() time.Duration {
-		t0 := time.Now()
-		for j := 0; j < reps; j++ {
-			if err := be.Attention(out, q, k, v, kc, vc, 1, ctx-1, heads, kv, hd); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := be.Sync(); err != nil {
+	per := perCall(b, be, reps, func(j int) {
+		if err := be.Attention(out, q, k, v, kc, vc, 1, ctx-1, heads, kv, hd); err != nil {
 			b.Fatal(err)
 		}
-		return time.Since(t0)
-	}
-	run()
-	b.ResetTimer()
-	var total time.Duration
-	for i := 0; i < b.N; i++ {
-		total += run()
-	}
-	per := total.Seconds() / float64(b.N*reps)
+	})
 	bytes := float64(2 * ctx * kv * hd * 4)
 	b.ReportMetric(per*1e6, "µs/call")
 	b.ReportMetric(bytes/per/bw, "of-copy-bw")
@@ -430,45 +372,18 @@ func BenchmarkKernelAttentionPrefill(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("pos0_%d/%s", pos0, kern), func(b *testing.B) {
-				alloc := func(n int) rt.Buffer {
-					x, err := be.Alloc(n)
-					if err != nil {
-						b.Fatal(err)
-					}
-					v := make([]float32, n)
-					for i := range v {
-						v[i] = float32(i%23)/16 - 0.7
-					}
-					if err := be.Write(x, 0, v); err != nil {
-						b.Fatal(err)
-					}
-					return x
-				}
+				alloc := func(n int) rt.Buffer { return filled(b, be, n, pattern23) }
 				q, k, v := alloc(rows*heads*hd), alloc(rows*kv*hd), alloc(rows*kv*hd)
 				kc, vc := alloc((pos0+rows)*kv*hd), alloc((pos0+rows)*kv*hd)
 				out := alloc(rows * heads * hd)
 				be.untiledAttn, be.coopmat = kern == "untiled", kern == "coop"
 				defer func() { be.untiledAttn, be.coopmat = false, be.dev.CoopMatrix }()
 				const reps = 5
-				run := func() time.Duration {
-					t0 := time.Now()
-					for j := 0; j < reps; j++ {
-						if err := be.Attention(out, q, k, v, kc, vc, rows, pos0, heads, kv, hd); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := be.Sync(); err != nil {
+				per := perCall(b, be, reps, func(j int) {
+					if err := be.Attention(out, q, k, v, kc, vc, rows, pos0, heads, kv, hd); err != nil {
 						b.Fatal(err)
 					}
-					return time.Since(t0)
-				}
-				run()
-				b.ResetTimer()
-				var total time.Duration
-				for i := 0; i < b.N; i++ {
-					total += run()
-				}
-				per := total.Seconds() / float64(b.N*reps)
+				})
 				pairs := float64(rows)*float64(pos0) + float64(rows*(rows+1)/2)
 				b.ReportMetric(per*1e6, "µs/call")
 				b.ReportMetric(4*hd*heads*pairs/per/1e12, "TFLOP/s")
@@ -485,25 +400,12 @@ func BenchmarkKernelDispatch(b *testing.B) {
 	x, _ := be.Alloc(2048)
 	y, _ := be.Alloc(2048)
 	const reps = 1000
-	run := func() time.Duration {
-		t0 := time.Now()
-		for j := 0; j < reps; j++ {
-			if err := be.Add(x, y, 2048); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := be.Sync(); err != nil {
+	per := perCall(b, be, reps, func(j int) {
+		if err := be.Add(x, y, 2048); err != nil {
 			b.Fatal(err)
 		}
-		return time.Since(t0)
-	}
-	run()
-	b.ResetTimer()
-	var total time.Duration
-	for i := 0; i < b.N; i++ {
-		total += run()
-	}
-	b.ReportMetric(total.Seconds()/float64(b.N*reps)*1e6, "µs/call")
+	})
+	b.ReportMetric(per*1e6, "µs/call")
 }
 
 // BenchmarkKernelSSMScan times the Mamba-2 scan of a 512-row prefill chunk at
@@ -516,20 +418,7 @@ func BenchmarkKernelSSMScan(b *testing.B) {
 	for _, rows := range []int{512, 2048} {
 		for _, kern := range []string{"chunked", "sequential"} {
 			b.Run(fmt.Sprintf("rows_%d/%s", rows, kern), func(b *testing.B) {
-				buf := func(n int, f func(i int) float32) rt.Buffer {
-					x, err := be.Alloc(n)
-					if err != nil {
-						b.Fatal(err)
-					}
-					v := make([]float32, n)
-					for i := range v {
-						v[i] = f(i)
-					}
-					if err := be.Write(x, 0, v); err != nil {
-						b.Fatal(err)
-					}
-					return x
-				}
+				buf := func(n int, f func(i int) float32) rt.Buffer { return filled(b, be, n, f) }
 				wt := func(v float32) rt.Weight {
 					raw := make([]byte, 4*heads)
 					for i := 0; i < heads; i++ {
@@ -543,8 +432,8 @@ func BenchmarkKernelSSMScan(b *testing.B) {
 				}
 				xbc := buf(rows*width, func(i int) float32 { return float32(i%29)/16 - 0.9 })
 				dt := buf(rows*heads, func(i int) float32 { return float32(i%7)/4 - 1 })
-				state := buf(heads*hd*hd, func(int) float32 { return 0 })
-				y := buf(rows*heads*hd, func(int) float32 { return 0 })
+				state := buf(heads*hd*hd, zero)
+				y := buf(rows*heads*hd, zero)
 				a, dtb, d := wt(-0.5), wt(0.1), wt(1)
 				if kern == "sequential" {
 					be.ssm.mode = ssmSequential
@@ -553,25 +442,12 @@ func BenchmarkKernelSSMScan(b *testing.B) {
 				}
 				defer func() { be.ssm.mode = ssmAuto }()
 				const reps = 5
-				run := func() time.Duration {
-					t0 := time.Now()
-					for j := 0; j < reps; j++ {
-						if err := be.SSMScan(y, xbc, dt, state, a, dtb, d, rows, heads, kv, hd); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := be.Sync(); err != nil {
+				per := perCall(b, be, reps, func(j int) {
+					if err := be.SSMScan(y, xbc, dt, state, a, dtb, d, rows, heads, kv, hd); err != nil {
 						b.Fatal(err)
 					}
-					return time.Since(t0)
-				}
-				run()
-				b.ResetTimer()
-				var total time.Duration
-				for i := 0; i < b.N; i++ {
-					total += run()
-				}
-				b.ReportMetric(total.Seconds()/float64(b.N*reps)*1e6, "µs/call")
+				})
+				b.ReportMetric(per*1e6, "µs/call")
 			})
 		}
 	}
