@@ -39,12 +39,10 @@ type Backend struct {
 	ctx      *C.mmb_ctx
 	dev      DeviceInfo
 	subgroup bool
-	// coopmat: prefill matmuls of f16 weights on the cooperative-matrix
-	// shaders (coopmat.go); x16 holds their activations rounded to f16.
+	// coopmat: prefill matmuls and attention on the cooperative-matrix
+	// shaders (coopmat.go).
 	coopmat     bool
-	x16         devBuf
 	k16, v16    devBuf // attncm's f16 caches
-	coopDirect  bool   // tests, benchmarks: coopmm (fragments from global memory) even where coopmm2 fits
 	maxShared   int    // maxComputeSharedMemorySize
 	oldMatmul   bool   // tests, benchmarks: matmul.comp even where matmul2 fits
 	untiledAttn bool   // no shared-memory room for attnprefill's tiles (or tests)

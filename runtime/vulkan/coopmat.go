@@ -13,12 +13,12 @@ import (
 	"github.com/mmbformat/mmb/format"
 )
 
-// The cooperative-matrix (tensor-core) path for prefill: coopmm2.comp (and
-// coopmm.comp where K % 32 != 0) for matmuls of f16 and Q8_0 weights, and
+// The cooperative-matrix (tensor-core) path for prefill: coopmm2.comp for
+// matmuls of f16 and Q8_0 weights (K % 32 == 0, as every real width is), and
 // attncm.comp for causal attention, all on 16×16×16 fp16 matrices summing in
 // fp32 (VK_NV_cooperative_matrix; Debian's glslc compiles the NV extension,
 // not yet the KHR one). Operands are rounded to f16 (coopmm2 as it stages
-// them, tof16.comp before coopmm and attncm): activations carry 11
+// them, tof16.comp before attncm): activations carry 11
 // significant bits there instead of 24, which is why small batches (decode,
 // short prompts) stay on the fp32 shaders and Options.NoCoopMatrix turns it
 // off.
@@ -27,15 +27,10 @@ import (
 // a 64-row tile most of each fragment would be padding.
 const coopMinRows = 64
 
-// coopTM is the 16-row fragments per subgroup in coopmm (a workgroup's tile is
-// 32·coopTM rows); coopmm_n128 has 4 column fragments per subgroup, coopmm_n64 two.
-const coopTM = 2
-
 // useCoopMatmul says whether a matmul of rows token rows by wt runs on the
 // matrix units (matmulCoop).
 func (b *Backend) useCoopMatmul(wt *weight, rows int) bool {
-	ok := wt.dt == format.F16 || wt.dt == format.Q8_0 && !b.coopDirect // Q8_0: coopmm2 only
-	return b.coopmat && ok && rows >= coopMinRows && wt.cols%16 == 0 && wt.rows%64 == 0
+	return b.coopmat && (wt.dt == format.F16 || wt.dt == format.Q8_0) && rows >= coopMinRows && wt.cols%32 == 0 && wt.rows%64 == 0
 }
 
 // scratch returns *d grown (by doubling) to at least need bytes; a buffer it
@@ -60,35 +55,17 @@ func (b *Backend) toF16(dst, src C.VkBuffer, rows, pad, w, sstride, soff int, mu
 }
 
 func (b *Backend) matmulCoop(d, xb *buffer, wt *weight, rows int) error {
-	if wt.cols%32 == 0 && !b.coopDirect {
-		// coopmm2: shared-memory tiles, x rounded as it is staged.
-		mb := ceilDiv(rows, 128)
-		pre := "coopmm2_"
-		if wt.dt == format.Q8_0 {
-			pre = "coopmm2_q8_" // quants dequantised to f16 as they are staged
-		}
-		name, bn := pre+"n128", 128
-		if wt.rows%128 != 0 || uint64(wt.rows/128)*mb < 264 {
-			name, bn = pre+"n64", 64
-		}
-		return b.dispatch3(name, nil, uint32(wt.rows/bn), uint32(mb), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
-			uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+	mb := ceilDiv(rows, 128)
+	pre := "coopmm2_"
+	if wt.dt == format.Q8_0 {
+		pre = "coopmm2_q8_" // quants dequantised to f16 as they are staged
 	}
-	bm := 32 * coopTM
-	pad := ceilDiv(rows, bm)
-	x16, err := b.scratch(&b.x16, pad*uint64(bm*wt.cols)*2)
-	if err != nil {
-		return err
-	}
-	if err := b.toF16(x16, xb.h, rows, int(pad)*bm, wt.cols, wt.cols, 0, 1); err != nil {
-		return err
-	}
-	name, bn := "coopmm_n128", 128
+	name, bn := pre+"n128", 128
 	// Narrow tiles when wide ones would leave SMs idle (or do not divide N).
-	if wt.rows%128 != 0 || uint64(wt.rows/128)*pad < 256 {
-		name, bn = "coopmm_n64", 64
+	if wt.rows%128 != 0 || uint64(wt.rows/128)*mb < 264 {
+		name, bn = pre+"n64", 64
 	}
-	return b.dispatch3(name, nil, uint32(wt.rows/bn), uint32(pad), []C.VkBuffer{wt.h, x16, d.h}, 1<<2,
+	return b.dispatch3(name, nil, uint32(wt.rows/bn), uint32(mb), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
 		uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
 }
 

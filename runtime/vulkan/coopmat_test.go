@@ -55,26 +55,25 @@ func TestCoopMatmul(t *testing.T) {
 		r = r*6364136223846793005 + 1442695040888963407
 		return float32(int32(r>>32)) / float32(1<<31)
 	}
-	// coopmm2 (shared-memory tiles, K % 32 == 0) and coopmm (fragments
-	// straight from memory, which also takes K % 32 != 0); row counts that
-	// leave partial 64- and 128-row blocks; N both multiples of 128 and not.
-	// Q8_0 weights (coopmm2 only) are dequantised to f16 as they are
-	// staged: the reference uses f16(scale·q).
+	// Row counts that leave partial 64- and 128-row blocks; N both
+	// multiples of 128 and not. Q8_0 weights are dequantised to f16 as they
+	// are staged: the reference uses f16(scale·q).
 	type shape struct {
 		rows, n, k int
-		direct, q8 bool
+		q8         bool
 	}
 	var shapes []shape
-	for _, direct := range []bool{false, true} {
-		for _, sh := range []shape{{64, 64, 16, false, false}, {65, 128, 48, false, false}, {100, 192, 256, false, false}, {130, 256, 2048, false, false}, {513, 2048, 512, false, false}, {300, 4096, 64, false, false}} {
-			sh.direct = direct
+	for _, q8 := range []bool{false, true} {
+		for _, sh := range []shape{{64, 64, 32, q8}, {65, 128, 64, q8}, {100, 192, 256, q8}, {130, 256, 2048, q8}, {513, 2048, 512, q8}, {300, 4096, 64, q8}} {
 			shapes = append(shapes, sh)
 		}
 	}
-	shapes = append(shapes, shape{65, 128, 64, false, true}, shape{130, 256, 2048, false, true}, shape{513, 2048, 512, false, true}, shape{300, 4096, 64, false, true})
+	// A width that is no multiple of 32 stays on the fp32 shaders.
+	if w, err := b.Upload("w", format.F16, 64, 48, make([]byte, 2*64*48)); err != nil || b.useCoopMatmul(w.(*weight), 128) {
+		t.Fatalf("K = 48 takes the cooperative path (%v)", err)
+	}
 	for _, sh := range shapes {
-		t.Run(fmt.Sprintf("%dx%dx%d/direct=%v/q8=%v", sh.rows, sh.n, sh.k, sh.direct, sh.q8), func(t *testing.T) {
-			b.coopDirect = sh.direct
+		t.Run(fmt.Sprintf("%dx%dx%d/q8=%v", sh.rows, sh.n, sh.k, sh.q8), func(t *testing.T) {
 			wv := make([]float32, sh.n*sh.k)
 			dt := format.F16
 			var raw []byte

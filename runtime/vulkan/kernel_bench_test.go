@@ -293,14 +293,14 @@ func BenchmarkKernelMatmul(b *testing.B) {
 			}
 			x := filled(b, be, m*sh.cols, func(i int) float32 { return float32(i%29)/16 - 0.9 })
 			y := filled(b, be, m*sh.rows, zero)
-			for _, kern := range []string{"coopmm2", "coopmm", "matmul2", "matmul"} {
-				coop := kern == "coopmm" || kern == "coopmm2"
-				if coop && !be.dev.CoopMatrix || dt == format.Q8_0 && (kern == "coopmm" || kern == "matmul2") {
+			for _, kern := range []string{"coopmm2", "matmul2", "matmul"} {
+				coop := kern == "coopmm2"
+				if coop && !be.dev.CoopMatrix || dt == format.Q8_0 && kern == "matmul2" {
 					continue
 				}
 				b.Run(sh.name+"/"+strings.ToLower(dt.String())+"/"+kern, func(b *testing.B) {
-					be.oldMatmul, be.coopmat, be.coopDirect = kern == "matmul", coop, kern == "coopmm"
-					defer func() { be.oldMatmul, be.coopmat, be.coopDirect = false, be.dev.CoopMatrix, false }()
+					be.oldMatmul, be.coopmat = kern == "matmul", coop
+					defer func() { be.oldMatmul, be.coopmat = false, be.dev.CoopMatrix }()
 					const reps = 20
 					per := perCall(b, be, reps, func(j int) {
 						if err := be.MatMul(y, x, w, m); err != nil {

@@ -44,7 +44,6 @@ var Variants = func() []Variant {
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
 	}
 	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}},
-		Variant{"coopmm_n128", "coopmm.comp", []string{"TN=4"}}, Variant{"coopmm_n64", "coopmm.comp", []string{"TN=2"}},
 		Variant{"coopmm2_n128", "coopmm2.comp", []string{"TN=4u"}}, Variant{"coopmm2_n64", "coopmm2.comp", []string{"TN=2u"}},
 		Variant{"coopmm2_q8_n128", "coopmm2.comp", []string{"TN=4u", "W_q8"}}, Variant{"coopmm2_q8_n64", "coopmm2.comp", []string{"TN=2u", "W_q8"}},
 		Variant{"attncm", "attncm.comp", nil}, Variant{"attncm128", "attncm.comp", []string{"HD=128u"}},
