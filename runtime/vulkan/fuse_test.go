@@ -131,6 +131,24 @@ func (c mlpCase) run(t *testing.T, b *Backend, w mlpWeights, noPair bool) mlpOut
 	return o
 }
 
+// uniformVals is n values uniform in [-lim, lim).
+func uniformVals(r *rand.Rand, n int, lim float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(lim * (2*r.Float64() - 1))
+	}
+	return v
+}
+
+// bufOf is a buffer of b holding v.
+func bufOf(t *testing.T, b *Backend, v []float32) rt.Buffer {
+	t.Helper()
+	x, err := b.Alloc(len(v))
+	mustOK(t, err)
+	mustOK(t, b.Write(x, 0, v))
+	return x
+}
+
 func mustOK(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -466,19 +484,8 @@ func TestAttentionOnePass(t *testing.T) {
 	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 	defer b.Close()
 	r := rand.New(rand.NewPCG(13, 14))
-	vals := func(n int, lim float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(lim * (2*r.Float64() - 1))
-		}
-		return v
-	}
-	buf := func(v []float32) rt.Buffer {
-		x, err := b.Alloc(len(v))
-		mustOK(t, err)
-		mustOK(t, b.Write(x, 0, v))
-		return x
-	}
+	vals := func(n int, lim float64) []float32 { return uniformVals(r, n, lim) }
+	buf := func(v []float32) rt.Buffer { return bufOf(t, b, v) }
 	const heads, kvHeads = 4, 2
 	for _, c := range []struct{ hd, ctx, rows int }{{64, 256, 1}, {64, 144, 3}, {24, 200, 2}, {6, 97, 1}, {64, 1, 1}} {
 		t.Run(fmt.Sprintf("hd %d ctx %d rows %d", c.hd, c.ctx, c.rows), func(t *testing.T) {
@@ -574,19 +581,8 @@ func TestAttentionGrouped(t *testing.T) {
 	b.attnOnePass = 0
 	warmed := map[int]bool{} // group sizes whose first (warming) step has run
 	r := rand.New(rand.NewPCG(15, 16))
-	vals := func(n int, lim float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(lim * (2*r.Float64() - 1))
-		}
-		return v
-	}
-	buf := func(v []float32) rt.Buffer {
-		x, err := b.Alloc(len(v))
-		mustOK(t, err)
-		mustOK(t, b.Write(x, 0, v))
-		return x
-	}
+	vals := func(n int, lim float64) []float32 { return uniformVals(r, n, lim) }
+	buf := func(v []float32) rt.Buffer { return bufOf(t, b, v) }
 	const kvHeads = 2
 	type tc struct{ grp, hd, ctx, rows, chunk int }
 	var cases []tc
