@@ -233,18 +233,20 @@ func writeLogits(path string, rows, vocab int, data []float32) error {
 }
 
 func openBackend(o Options, stderr io.Writer) (runtime.Backend, error) {
-	return OpenBackend("mmbrun", o.Backend, o.Device, o.Threads, stderr)
+	return OpenBackend("mmbrun", o.Backend, vulkan.Options{Device: o.Device}, o.Threads, stderr)
 }
 
 // OpenBackend opens the backend called name (auto, cpu or vulkan) as mmbrun's
-// --backend, --device and --threads do; prog prefixes the notes written to
-// stderr when auto falls back to the CPU.
-func OpenBackend(prog, name string, device, threads int, stderr io.Writer) (runtime.Backend, error) {
+// --backend, --device and --threads do (vo.Device is the device index, -1
+// the best); prog prefixes the notes written to stderr when auto falls back
+// to the CPU.
+func OpenBackend(prog, name string, vo vulkan.Options, threads int, stderr io.Writer) (runtime.Backend, error) {
+	device := vo.Device
 	switch name {
 	case "cpu":
 		return cpu.New(cpu.Options{Threads: threads}), nil
 	case "vulkan":
-		b, err := vulkan.New(vulkan.Options{Device: device})
+		b, err := vulkan.New(vo)
 		if err != nil {
 			return nil, fmt.Errorf("vulkan backend: %w", err)
 		}
@@ -260,7 +262,7 @@ func OpenBackend(prog, name string, device, threads int, stderr io.Writer) (runt
 			}
 		}
 		if err == nil && gpu {
-			b, err := vulkan.New(vulkan.Options{Device: device})
+			b, err := vulkan.New(vo)
 			if err == nil {
 				return b, nil
 			}

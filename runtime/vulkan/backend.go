@@ -53,6 +53,9 @@ type Backend struct {
 	// over row blocks, to measure whether the ramp of thousands of tiny
 	// workgroups bounds mid-size matvecs; 0 launches one per block.
 	mvCap int
+	// mvSplit: subgroups per matvec4 row; 0 picks mvSplitFor's, 1 never
+	// splits (tests and benchmarks set it).
+	mvSplit int
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.
@@ -79,7 +82,7 @@ type Backend struct {
 	// lastMV is the matvec recorded last, whose output a residual Add may
 	// fold into it.
 	lastMV mvCall
-	warmed map[format.DType]bool // dtypes whose decode pipelines exist
+	warmed map[warmKey]bool // dtypes and splits whose decode pipelines exist
 	// argmaxSplit is the row width from which Argmax runs in two passes;
 	// argPart holds the first pass's results.
 	argmaxSplit int
@@ -102,9 +105,13 @@ type Backend struct {
 	// lastCompute: the last barrier recorded is compute-only.
 	barrierAt   int
 	lastCompute bool
-	submitEach  bool                // tests: every op starts with a Submit (barriers across submissions)
-	written     map[C.VkBuffer]bool // since the last barrier
-	read        map[C.VkBuffer]bool
+	// stages counts barriers and submissions: a change means a new stage
+	// (prefetch.go's per-stage budget).
+	stages     uint64
+	pf         prefetchState
+	submitEach bool                // tests: every op starts with a Submit (barriers across submissions)
+	written    map[C.VkBuffer]bool // since the last barrier
+	read       map[C.VkBuffer]bool
 
 	arena    []*hostBuf // upload space for the pending step, reset at each flush
 	arenaCur int
@@ -229,6 +236,13 @@ func New(opts Options) (*Backend, error) {
 			rpw = b.rpw
 		}
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
+	}
+	b.mvSplit = max(opts.MatvecSplit, 0)
+	switch {
+	case opts.PrefetchMiB > 0:
+		b.pf.budget = uint64(opts.PrefetchMiB) << 20
+	case opts.PrefetchMiB == 0 && d.Type == "discrete GPU":
+		b.pf.budget = defaultPrefetchMiB << 20
 	}
 	b.attnChunk = attnChunkMin
 	b.attnOnePass = attnOnePassMax
@@ -361,7 +375,7 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 		return nil, err
 	}
 	if n >= warmElems {
-		b.warmDecode(dt)
+		b.warmDecode(dt, b.split(dt, cols))
 	}
 	if b.staging == nil {
 		if b.staging, err = b.newHostBuf(stagingMax, 1); err != nil {
@@ -407,13 +421,14 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 const warmElems = 1 << 20
 
 // warmDecode creates the pipelines of a one-token decode step for weights
-// of dtype dt (once per dtype), and the dtype-independent ones once.
-// Failures are left to the first real use to report.
-func (b *Backend) warmDecode(dt format.DType) {
+// of dtype dt whose matvecs split rows split ways (once per pair), and the
+// dtype-independent ones once. Failures are left to the first real use to
+// report.
+func (b *Backend) warmDecode(dt format.DType, split int) {
 	if b.warmed == nil {
-		b.warmed = map[format.DType]bool{}
+		b.warmed = map[warmKey]bool{}
 	}
-	if b.warmed[dt] {
+	if b.warmed[warmKey{dt, split}] {
 		return
 	}
 	if len(b.warmed) == 0 {
@@ -421,21 +436,26 @@ func (b *Backend) warmDecode(dt format.DType) {
 			name string
 			spec []uint32
 		}{{"rmsnorm", specRow}, {"rmsnorm_sg", specNorm}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
-			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem},
+			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem}, {"prefetch", specPrefetch},
 			{"attndec", []uint32{wgAttnDec}}, {"attndec", specAttnOne}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
 			b.pipeline(p.name, p.spec)
 		}
 	}
-	b.warmed[dt] = true
+	b.warmed[warmKey{dt, split}] = true
 	sfx := dtSuffix[dt]
 	if b.subgroup {
-		spec := []uint32{wgMatvec4, uint32(max(1, wgMatvec4/b.dev.SubgroupSize)), 1}
+		spec := b.mvSpec(1, split)
 		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr"} {
-			b.pipeline(v+"_"+sfx, spec)
+			b.pipeline(v+"_"+sfx, spec[:])
 		}
-		b.pipeline("matvec4ng_"+sfx, spec)
-		b.pipeline("matvec4g_"+sfx, spec)
+		b.pipeline("matvec4ng_"+sfx, spec[:])
+		b.pipeline("matvec4g_"+sfx, spec[:])
 	}
+}
+
+type warmKey struct {
+	dt    format.DType
+	split int
 }
 
 func (b *Backend) buf(x rt.Buffer, what string, need int) (*buffer, error) {
@@ -574,6 +594,7 @@ func (b *Backend) flush() error {
 	}
 	r := C.mmb_run(b.ctx, first, C.uint32_t(len(b.cmds)))
 	b.inFlight, b.stageXfer, b.lastCompute, b.barrierAt = false, false, false, -1
+	b.stages++
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
@@ -740,6 +761,7 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 			computeOnly = 1
 		}
 		b.barrierAt, b.lastCompute = len(b.cmds), computeOnly == 1
+		b.stages++
 		b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER, a: computeOnly})
 		b.stageXfer = false
 		clear(b.written)
@@ -949,6 +971,7 @@ func (b *Backend) submit() error {
 	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1
+	b.stages++
 	b.fresh = b.fresh[:0]
 	b.lastMV = mvCall{}
 	b.submits++

@@ -20,8 +20,20 @@ func newTest(t *testing.T, opts Options) *Backend {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	b.mvCap = testMVCap
+	b.mvCap, b.mvSplit = testMVCap, testMVSplit
 	return b
+}
+
+// testMVSplit is newTest's forced matvec4 split: 0 (each backend's own
+// choice) but while split runs a test.
+var testMVSplit int
+
+// split runs test with newTest's backends sharing each matvec4 row among 3
+// subgroups (see capped).
+func split(t *testing.T, test func(*testing.T)) {
+	testMVSplit = 3
+	defer func() { testMVSplit = 0 }()
+	test(t)
 }
 
 // testMVCap is the matvec4 workgroup cap of newTest's backends: 0 (the
@@ -155,6 +167,19 @@ func TestConformanceSubmitEach(t *testing.T) {
 				t.Error("no early submissions")
 			}
 		})
+		return b
+	})
+}
+
+// matvec4 rows shared by 3 subgroups (their sums meeting in shared memory),
+// launched as 3 workgroups: the suite's short rows leave some subgroups no
+// words at all, and the workgroups loop over row blocks through the
+// barriers, across the partial last block.
+func TestConformanceSplitMatvec(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) rt.Backend {
+		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+		b.mvSplit = 3
+		b.mvCap = smallCap
 		return b
 	})
 }

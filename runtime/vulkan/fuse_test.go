@@ -342,6 +342,9 @@ func TestPairedGLU(t *testing.T) {
 // workgroups that loop over the row blocks.
 func TestPairedGLUCapped(t *testing.T) { capped(t, TestPairedGLU) }
 
+// TestPairedGLUSplit: the same with every matvec4 row shared by 3 subgroups.
+func TestPairedGLUSplit(t *testing.T) { split(t, TestPairedGLU) }
+
 // cmdSpy records the commands pending at each Read (a decode step's one
 // submission ends with the Read of its logits).
 // Early submissions (Submit, every few layers) are collected too.
@@ -432,6 +435,11 @@ func TestDecodeStepFused(t *testing.T) {
 // TestDecodeStepFusedCapped: the same with matvec4 launched as smallCap
 // workgroups (rotating, paired and residual variants included).
 func TestDecodeStepFusedCapped(t *testing.T) { capped(t, TestDecodeStepFused) }
+
+// TestDecodeStepFusedSplit: the same with every matvec4 row shared by 3
+// subgroups (the norm's sum of squares, the rotated pairs and the residual
+// variants through the shared-memory sums).
+func TestDecodeStepFusedSplit(t *testing.T) { split(t, TestDecodeStepFused) }
 
 // TestCappedMatvecExact: with matvec4 launched as smallCap workgroups, each
 // fixture's logits through 5-row prefill chunks and decode steps, paired and

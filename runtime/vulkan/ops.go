@@ -24,6 +24,9 @@ const (
 	// matvec4: 2 rows per workgroup with 32-wide subgroups, so that even
 	// 512-row projections spread over 256 workgroups (132 SMs on an H200).
 	wgMatvec4 = 64
+	// mvSplitMax: the most subgroups that share one matvec4 row (the
+	// workgroup is then wgMatvec4·mvSplitMax ≤ 256 invocations).
+	mvSplitMax = 4
 	// maxFoldRows is the largest output width for which a matvec computes
 	// its input's RMSNorm or SwiGLU itself (see MatMul).
 	maxFoldRows = 16384
@@ -70,6 +73,8 @@ var (
 	specMatmul = []uint32{}
 	// attndec in one pass: one 256-wide workgroup, value sums on 16-byte loads.
 	specAttnOne = []uint32{wgAttnOne, 1}
+	// prefetch: 256 invocations, 4 words of 16 bytes in flight each.
+	specPrefetch = []uint32{256}
 )
 
 func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
@@ -98,11 +103,11 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	sfx := dtSuffix[wt.dt]
 	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
 	if rows <= matvecRows && b.subgroup && !b.scalarMV && wt.cols%vecAlign[wt.dt] == 0 {
-		// 16-byte weight loads; one subgroup per output row.
-		rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
-		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(rpw), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
-			spec:   [3]uint32{wgMatvec4, rpw, 1 << bits.Len(uint(rows-1))},
-			groups: b.mvGroups(ceilDiv(wt.rows, int(rpw))),
+		// 16-byte weight loads; one subgroup (or split of them) per output row.
+		spec := b.mvSpec(rows, b.split(wt.dt, wt.cols))
+		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(spec[1]), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
+			spec:   spec,
+			groups: b.mvGroups(ceilDiv(wt.rows, int(spec[1]))),
 			bufs:   [5]C.VkBuffer{wt.h, xb.h, d.h},
 			pc:     [8]uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}}
 		// Folding the norm or SwiGLU in re-reads x (and g) per output row
@@ -337,7 +342,7 @@ type gluOf struct {
 type mvCall struct {
 	idx, kind int
 	dt        format.DType
-	spec      [3]uint32
+	spec      [4]uint32
 	rpw       int
 	groups    uint64
 	bufs      [5]C.VkBuffer
@@ -374,6 +379,31 @@ var mvNames = func() (t [mvKinds][8]string) {
 }()
 
 func (mv *mvCall) name() string { return mvNames[mv.kind][mv.dt] }
+
+// mvSpec is matvec4's specialisation constants for rows token rows with
+// split subgroups per output row: the workgroup size, rows per workgroup,
+// the token-row capacity and split.
+func (b *Backend) mvSpec(rows, split int) [4]uint32 {
+	rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
+	return [4]uint32{rpw * uint32(split*b.dev.SubgroupSize), rpw, 1 << bits.Len(uint(rows-1)), uint32(split)}
+}
+
+// split is the number of subgroups that share a matvec4 row of cols values
+// of dt: as many as make each subgroup's share one round of loads (matvec4's
+// U words per lane), at most mvSplitMax.
+func (b *Backend) split(dt format.DType, cols int) int {
+	if b.mvSplit > 0 {
+		return b.mvSplit
+	}
+	words, perRound := cols/8, 8 // 16-byte words per row, and per lane per round
+	switch dt {
+	case format.F32:
+		words = cols / 4
+	case format.Q8_0:
+		words, perRound = cols/16, 4
+	}
+	return max(1, min(mvSplitMax, words/(perRound*b.dev.SubgroupSize)))
+}
 
 // mvGroups is the number of workgroups a matvec4 of blocks row blocks
 // launches: the shader strides over the blocks, so any count up to blocks

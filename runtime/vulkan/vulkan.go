@@ -33,6 +33,15 @@ type Options struct {
 	// the device has cooperative matrices (whose fp16 inputs round the
 	// activations to 11 significant bits).
 	NoCoopMatrix bool
+	// PrefetchMiB is the bytes of weights (MiB) that a decode stage with
+	// little memory traffic of its own may read ahead into the GPU's cache
+	// for the stages after it (runtime.Prefetcher): 0 picks the default
+	// (on for discrete GPUs), negative turns it off.
+	PrefetchMiB int
+	// MatvecSplit is the number of subgroups that share each row of a
+	// decode matvec: 0 picks one per round of loads (long rows split up to
+	// 4 ways), 1 never splits. For benchmarks.
+	MatvecSplit int
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
 	CacheDir string

@@ -19,6 +19,11 @@
 // ROPE (with NORM): each subgroup computes a rotate-half pair of rows of one
 // head and stores them rotated (rope.comp's RoPE, positions pos0 + r), so the
 // q and k projections need no RoPE stage.
+// SPLIT (specialisation constant 3) > 1: SPLIT subgroups share each row,
+// each taking every SPLIT-th round of its words, and their sums meet in
+// shared memory; the workgroup is then RPW·SPLIT subgroups, one row block
+// each. Long rows (the down projection's 8192) then take one round of
+// loads per subgroup instead of several in sequence.
 // PAIR (alone or with NORM): the gate and up projections of an
 // MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
@@ -32,6 +37,7 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint RPW = 1;
 layout(constant_id = 2) const uint MAXR = 1;
+layout(constant_id = 3) const uint SPLIT = 1;
 layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
 layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
@@ -114,7 +120,7 @@ float acc[MAXR];
 #ifdef PAIR
 float acc2[MAXR];
 #endif
-void rowdot(uint n) {
+void rowdot(uint n, uint part) {
 	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
 #ifdef PAIR
@@ -129,7 +135,7 @@ void rowdot(uint n) {
 	// 64 bytes per lane, not 128) and that block's scale.
 	uint nw = pc.K / 16u;
 	uint base = n * nw;
-	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+	for (uint j0 = lane + part * SG * U; j0 < nw; j0 += SG * U * SPLIT) {
 		uvec4 q[U];
 		float sc[U];
 #ifdef PAIR
@@ -169,7 +175,7 @@ void rowdot(uint n) {
 	uint nw = pc.K / 8u;
 #endif
 	uint base = n * nw;
-	for (uint j0 = lane; j0 < nw; j0 += SG * U) {
+	for (uint j0 = lane + part * SG * U; j0 < nw; j0 += SG * U * SPLIT) {
 		// With PAIR both rows' words are loaded before either is used: twice
 		// the bytes in flight per lane, not two latency rounds.
 		uvec4 w[U];
@@ -214,14 +220,75 @@ void rowdot(uint n) {
 			acc2[r] = subgroupAdd(acc2[r]);
 #endif
 #ifdef NORM
-			float inv = inversesqrt(subgroupAdd(ss[r]) / float(pc.K) + pc.eps);
-			acc[r] *= inv;
-#ifdef PAIR
-			acc2[r] *= inv;
-#endif
+			ss[r] = subgroupAdd(ss[r]);
 #endif
 		}
 	}
+}
+
+shared float red[RPW * SPLIT * MAXR * 3u];
+
+// sums leaves in acc (and acc2) the whole of row n's dot products: rowdot
+// over this subgroup's part when ok (zeros otherwise), the parts of the
+// row's SPLIT subgroups added (every subgroup of the workgroup must call
+// it: it has barriers), and the norm's scale applied.
+void sums(uint n, bool ok, uint part) {
+	if (ok) {
+		rowdot(n, part);
+	} else {
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+			acc[r] = 0.0;
+#ifdef PAIR
+			acc2[r] = 0.0;
+#endif
+#ifdef NORM
+			ss[r] = 0.0;
+#endif
+		}
+	}
+	if (SPLIT > 1u) {
+		uint slot = gl_SubgroupID, row0 = slot - part;
+		if (subgroupElect()) {
+			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+				red[(slot * MAXR + r) * 3u] = acc[r];
+#ifdef PAIR
+				red[(slot * MAXR + r) * 3u + 1u] = acc2[r];
+#endif
+#ifdef NORM
+				red[(slot * MAXR + r) * 3u + 2u] = ss[r];
+#endif
+			}
+		}
+		barrier();
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+			acc[r] = 0.0;
+#ifdef PAIR
+			acc2[r] = 0.0;
+#endif
+#ifdef NORM
+			ss[r] = 0.0;
+#endif
+			for (uint p = 0u; p < SPLIT; p++) {
+				acc[r] += red[((row0 + p) * MAXR + r) * 3u];
+#ifdef PAIR
+				acc2[r] += red[((row0 + p) * MAXR + r) * 3u + 1u];
+#endif
+#ifdef NORM
+				ss[r] += red[((row0 + p) * MAXR + r) * 3u + 2u];
+#endif
+			}
+		}
+		barrier(); // red is written again by the next row block
+	}
+#ifdef NORM
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+		float inv = inversesqrt(ss[r] / float(pc.K) + pc.eps);
+		acc[r] *= inv;
+#ifdef PAIR
+		acc2[r] *= inv;
+#endif
+	}
+#endif
 }
 
 void main() {
@@ -233,23 +300,27 @@ void main() {
 	// Blocks of RPW rows (pairs), grid-stride: the caller may launch fewer
 	// workgroups than blocks (Backend.mvCap), each then taking every
 	// stride-th block. The loop bounds are workgroup- or subgroup-uniform,
-	// so subgroupAdd in rowdot sees whole subgroups.
+	// so subgroupAdd in rowdot sees whole subgroups (and, with SPLIT, every
+	// subgroup meets the barriers: it takes exactly one row of each block).
 	uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y;
+	uint part = gl_SubgroupID % SPLIT, first = gl_SubgroupID / SPLIT;
+	uint step = SPLIT > 1u ? RPW : gl_NumSubgroups;
 	for (uint blk = group_id(); blk * RPW < nr; blk += stride) {
-		for (uint i = gl_SubgroupID; i < RPW; i += gl_NumSubgroups) {
+		for (uint i = first; i < RPW; i += step) {
 			uint n = blk * RPW + i;
-			if (n >= nr) break; // subgroup-uniform; the block's later rows are past nr too
+			bool ok = n < nr;
+			if (SPLIT == 1u && !ok) break; // subgroup-uniform; the block's later rows are past nr too
 #ifdef ROPE
 			// Subgroup n computes the rotation pair (j, j + hd/2) of head h.
 			uint half_ = pc.hd / 2u;
 			uint h = n / half_, j = n % half_;
 			uint n1 = h * pc.hd + j, n2 = n1 + half_;
 			float a1[MAXR];
-			rowdot(n1);
+			sums(n1, ok, part);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) a1[r] = acc[r];
-			rowdot(n2);
+			sums(n2, ok, part);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-				if (r < pc.rows) {
+				if (ok && part == 0u && r < pc.rows) {
 					float s, c;
 					sin_cos(float(pc.pos0 + r) * F[j], s, c);
 					if (subgroupElect()) {
@@ -259,9 +330,9 @@ void main() {
 				}
 			}
 #else
-			rowdot(n);
+			sums(n, ok, part);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-				if (r < pc.rows && subgroupElect()) {
+				if (ok && part == 0u && r < pc.rows && subgroupElect()) {
 					Y[r * pc.N + n] = acc[r];
 #ifdef PAIR
 					// Y and Y2 are stored too: the caller may read the gate and
