@@ -90,17 +90,24 @@ func BenchmarkKernelMatvec(b *testing.B) {
 	for _, dt := range []format.DType{format.F16, format.Q8_0, format.BF16} {
 		for _, sh := range shapes {
 			b.Run(fmt.Sprintf("%s/%s/matvec4", dt, sh.name), func(b *testing.B) {
-				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, 0)
+				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, 0, 0)
 			})
 			if dt == format.F16 {
 				for _, c := range mvCaps {
 					b.Run(fmt.Sprintf("%s/%s/matvec4-cap%d", dt, sh.name, c), func(b *testing.B) {
-						benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, c)
+						benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, c, 0)
+					})
+				}
+			}
+			if dt != format.BF16 {
+				for _, sp := range mvSplits {
+					b.Run(fmt.Sprintf("%s/%s/matvec4-split%d", dt, sh.name, sp), func(b *testing.B) {
+						benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, 0, sp)
 					})
 				}
 			}
 			b.Run(fmt.Sprintf("%s/%s/word", dt, sh.name), func(b *testing.B) {
-				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, true, 0)
+				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, true, 0, 0)
 			})
 		}
 	}
@@ -114,9 +121,14 @@ func BenchmarkKernelMatvec(b *testing.B) {
 // fewer, up 4096) launches as the uncapped case does, a check on the noise.
 var mvCaps = []int{1056, 2112, 4224}
 
+// mvSplits are the subgroups-per-row forced beside the default choice
+// (Backend.split): 1 is the unsplit matvec4.
+var mvSplits = []int{1, 2, 4}
+
 // benchMatvec times MatMul of one token row; mvCap > 0 caps the matvec4
-// launch at that many workgroups (Backend.mvCap).
-func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, cols int, scalar bool, mvCap int) {
+// launch at that many workgroups (Backend.mvCap), split > 0 forces the
+// subgroups per row (Backend.mvSplit).
+func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, cols int, scalar bool, mvCap, split int) {
 	wb, _ := dt.NBytes([]int64{int64(rows), int64(cols)})
 	copies := int(max(1, (256<<20+wb-1)/wb))
 	ws := make([]rt.Weight, copies)
@@ -129,8 +141,8 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 	}
 	x := filled(b, be, cols, func(i int) float32 { return float32(i%17)/8 - 1 })
 	y := filled(b, be, rows, zero)
-	be.scalarMV, be.mvCap = scalar, mvCap
-	defer func() { be.scalarMV, be.mvCap = false, 0 }()
+	be.scalarMV, be.mvCap, be.mvSplit = scalar, mvCap, split
+	defer func() { be.scalarMV, be.mvCap, be.mvSplit = false, 0, 0 }()
 	// About 20 ms of reads per submission at the copy bandwidth, so that
 	// the submit round trip (~45 µs) stays under a few percent.
 	reps := max(copies, int(0.02*bw/float64(wb)))
@@ -155,20 +167,20 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
 	be, bw := benchBackend(b)
-	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}}
+	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}}
 	for _, c := range mvCaps {
 		vs = append(vs, mlpVariant{name: fmt.Sprintf("paired-cap%d", c), mvCap: c}, mlpVariant{name: fmt.Sprintf("unpaired-cap%d", c), noPair: true, mvCap: c})
 	}
 	benchMLP(b, be, bw, format.F16, vs)
 	// Q8_0: folded and paired as f16, against the path before Q8_0 folded
 	// (norm, then gate and up, then SwiGLU beside down).
-	benchMLP(b, be, bw, format.Q8_0, []mlpVariant{{name: "paired"}, {name: "unfolded", noQ8Fold: true}})
+	benchMLP(b, be, bw, format.Q8_0, []mlpVariant{{name: "paired"}, {name: "unfolded", noQ8Fold: true}, {name: "paired-split1", split: 1}})
 }
 
 type mlpVariant struct {
 	name             string
 	noPair, noQ8Fold bool
-	mvCap            int
+	mvCap, split     int
 }
 
 func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVariant) {
@@ -201,8 +213,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 	for _, v := range vs {
 		b.Run(strings.ToLower(dt.String())+"_2048x8192/"+v.name, func(b *testing.B) {
-			be.noPair, be.noQ8Fold, be.mvCap = v.noPair, v.noQ8Fold, v.mvCap
-			defer func() { be.noPair, be.noQ8Fold, be.mvCap = false, false, 0 }()
+			be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit = v.noPair, v.noQ8Fold, v.mvCap, v.split
+			defer func() { be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit = false, false, 0, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			per := perCall(b, be, reps, func(j int) {
 				w := ws[j%copies]

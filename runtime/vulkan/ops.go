@@ -390,10 +390,15 @@ func (b *Backend) mvSpec(rows, split int) [4]uint32 {
 
 // split is the number of subgroups that share a matvec4 row of cols values
 // of dt: as many as make each subgroup's share one round of loads (matvec4's
-// U words per lane), at most mvSplitMax.
+// U words per lane), at most mvSplitMax. Not on a CPU device (lavapipe),
+// which has no memory latency to hide that way and whose workgroup
+// barriers are costly (the f16 MLP block 2.6× slower split).
 func (b *Backend) split(dt format.DType, cols int) int {
 	if b.mvSplit > 0 {
 		return b.mvSplit
+	}
+	if b.dev.Type == "CPU" {
+		return 1
 	}
 	words, perRound := cols/8, 8 // 16-byte words per row, and per lane per round
 	switch dt {
