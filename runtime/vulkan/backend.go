@@ -53,8 +53,8 @@ type Backend struct {
 	// over row blocks, to measure whether the ramp of thousands of tiny
 	// workgroups bounds mid-size matvecs; 0 launches one per block.
 	mvCap int
-	// mvSplit: subgroups per matvec4 row; 0 picks mvSplitFor's, 1 never
-	// splits (tests and benchmarks set it).
+	// mvSplit: subgroups per matvec4 row; 0 picks split's choice, 1 never
+	// splits.
 	mvSplit int
 
 	// attnChunk is the number of context positions per workgroup of the
@@ -237,7 +237,11 @@ func New(opts Options) (*Backend, error) {
 		}
 		b.specMV[i] = []uint32{wgMatvec, rpw, 1 << i}
 	}
-	b.mvSplit = max(opts.MatvecSplit, 0)
+	if opts.MatvecSplit < 0 || opts.MatvecSplit > 4 {
+		b.Close()
+		return nil, fmt.Errorf("vulkan: MatvecSplit %d: want 0 to 4", opts.MatvecSplit)
+	}
+	b.mvSplit = opts.MatvecSplit
 	switch {
 	case opts.PrefetchMiB > 0:
 		b.pf.budget = uint64(opts.PrefetchMiB) << 20
@@ -375,7 +379,7 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 		return nil, err
 	}
 	if n >= warmElems {
-		b.warmDecode(dt, b.split(dt, cols))
+		b.warmDecode(dt, b.split(rows, cols))
 	}
 	if b.staging == nil {
 		if b.staging, err = b.newHostBuf(stagingMax, 1); err != nil {

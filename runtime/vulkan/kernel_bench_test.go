@@ -167,7 +167,7 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
 	be, bw := benchBackend(b)
-	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}}
+	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4}}
 	for _, c := range mvCaps {
 		vs = append(vs, mlpVariant{name: fmt.Sprintf("paired-cap%d", c), mvCap: c}, mlpVariant{name: fmt.Sprintf("unpaired-cap%d", c), noPair: true, mvCap: c})
 	}

@@ -24,9 +24,9 @@ const (
 	// matvec4: 2 rows per workgroup with 32-wide subgroups, so that even
 	// 512-row projections spread over 256 workgroups (132 SMs on an H200).
 	wgMatvec4 = 64
-	// mvSplitMax: the most subgroups that share one matvec4 row (the
-	// workgroup is then wgMatvec4·mvSplitMax ≤ 256 invocations).
-	mvSplitMax = 4
+	// mvSplitElems: matrices of at least this many values split their
+	// matvec4 rows between 2 subgroups (Backend.split).
+	mvSplitElems = 1 << 24
 	// maxFoldRows is the largest output width for which a matvec computes
 	// its input's RMSNorm or SwiGLU itself (see MatMul).
 	maxFoldRows = 16384
@@ -104,7 +104,7 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
 	if rows <= matvecRows && b.subgroup && !b.scalarMV && wt.cols%vecAlign[wt.dt] == 0 {
 		// 16-byte weight loads; one subgroup (or split of them) per output row.
-		spec := b.mvSpec(rows, b.split(wt.dt, wt.cols))
+		spec := b.mvSpec(rows, b.split(wt.rows, wt.cols))
 		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(spec[1]), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
 			spec:   spec,
 			groups: b.mvGroups(ceilDiv(wt.rows, int(spec[1]))),
@@ -389,25 +389,21 @@ func (b *Backend) mvSpec(rows, split int) [4]uint32 {
 }
 
 // split is the number of subgroups that share a matvec4 row of cols values
-// of dt: as many as make each subgroup's share one round of loads (matvec4's
-// U words per lane), at most mvSplitMax. Not on a CPU device (lavapipe),
-// which has no memory latency to hide that way and whose workgroup
-// barriers are costly (the f16 MLP block 2.6× slower split).
-func (b *Backend) split(dt format.DType, cols int) int {
+// of dt for a matrix of rows rows: 2 for matrices of at least
+// mvSplitElems values, 1 below. Measured on the H200 (bench/RESULTS.md,
+// `bench/gpu/kern10.sh`): halving each subgroup's share sped up the
+// 8192×2048 and 2048×8192 matvecs by 7–23 % (f16 and Q8_0), while 2048×2048
+// ones got slower split and 4-way splits lost to 2-way everywhere. Not on a
+// CPU device (lavapipe), which has no memory latency to hide that way and
+// whose workgroup barriers are costly (the f16 MLP block 2.6× slower split).
+func (b *Backend) split(rows, cols int) int {
 	if b.mvSplit > 0 {
 		return b.mvSplit
 	}
-	if b.dev.Type == "CPU" {
+	if b.dev.Type == "CPU" || rows*cols < mvSplitElems {
 		return 1
 	}
-	words, perRound := cols/8, 8 // 16-byte words per row, and per lane per round
-	switch dt {
-	case format.F32:
-		words = cols / 4
-	case format.Q8_0:
-		words, perRound = cols/16, 4
-	}
-	return max(1, min(mvSplitMax, words/(perRound*b.dev.SubgroupSize)))
+	return 2
 }
 
 // mvGroups is the number of workgroups a matvec4 of blocks row blocks

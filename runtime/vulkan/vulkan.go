@@ -39,8 +39,8 @@ type Options struct {
 	// (on for discrete GPUs), negative turns it off.
 	PrefetchMiB int
 	// MatvecSplit is the number of subgroups that share each row of a
-	// decode matvec: 0 picks one per round of loads (long rows split up to
-	// 4 ways), 1 never splits. For benchmarks.
+	// decode matvec (at most 4): 0 picks 2 for large matrices and 1 for the
+	// rest, 1 never splits. For benchmarks.
 	MatvecSplit int
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
