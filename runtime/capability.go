@@ -40,16 +40,6 @@ type Submitter interface {
 	Submit() error
 }
 
-// Prefetcher is implemented by backends whose device can stage weights in a
-// cache ahead of use (a GPU's L2). The runtime calls Prefetch during a
-// decode step right after an op that moves little memory itself (decode
-// attention, the Mamba conv), naming the weights the next ops read in the
-// order they read them; the backend may start reading the first bytes of
-// each alongside that op. It changes no result.
-type Prefetcher interface {
-	Prefetch(ws []Weight) error
-}
-
 // Profiler is implemented by backends that queue ops and can time them on
 // the device (GPU timestamp queries). A caller brackets each op it enqueues
 // with ProfileMark("") before and ProfileMark(label) after; the device time

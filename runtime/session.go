@@ -26,22 +26,6 @@ type Session struct {
 	argmax  []float32
 	capture bool
 	hidden  [][]float32
-	pfw     []Weight // Prefetch's argument, reused
-}
-
-// prefetchRows: passes of at most this many rows (decode steps, short
-// verifications) prefetch weights; longer ones are bound by arithmetic.
-const prefetchRows = 8
-
-// prefetch names the weights that the ops after the one just queued read
-// (see Prefetcher), on backends that take the hint.
-func (s *Session) prefetch(rows int, ws ...Weight) error {
-	pf, ok := s.m.b.(Prefetcher)
-	if !ok || rows > prefetchRows {
-		return nil
-	}
-	s.pfw = append(s.pfw[:0], ws...)
-	return pf.Prefetch(s.pfw)
 }
 
 type scratch struct {
@@ -297,7 +281,6 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 				b.RoPE(sc.q, R, H, hd, pos0, m.invFreq),
 				b.RoPE(sc.k, R, KV, hd, pos0, m.invFreq),
 				b.Attention(sc.att, sc.q, sc.k, sc.v, s.kc[li], s.vc[li], R, pos0, H, KV, hd),
-				s.prefetch(R, ly.o, ly.gate, ly.up),
 				b.MatMul(sc.tmp, sc.att, ly.o, R),
 			); err != nil {
 				return err
@@ -309,7 +292,6 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 				b.MatMul(sc.xbc, sc.xn, ly.inXBC, R),
 				b.MatMul(sc.dt, sc.xn, ly.inDT, R),
 				b.Conv1D(sc.xbcC, sc.xbc, s.convState[li], ly.conv, ly.convBias, R, mc.DInner+2*mc.DXB),
-				s.prefetch(R, ly.out, ly.gate, ly.up),
 				b.SSMScan(sc.y, sc.xbcC, sc.dt, s.ssmState[li], ly.aNeg, ly.dtBias, ly.dSkip, R, mc.Heads, mc.KVHeads, mc.HeadDim),
 				b.GatedRMSNorm(sc.g, sc.y, sc.z, ly.gnorm, R, mc.Heads, mc.HeadDim, float32(mc.NormEps)),
 				b.MatMul(sc.tmp, sc.g, ly.out, R),

@@ -105,13 +105,9 @@ type Backend struct {
 	// lastCompute: the last barrier recorded is compute-only.
 	barrierAt   int
 	lastCompute bool
-	// stages counts barriers and submissions: a change means a new stage
-	// (prefetch.go's per-stage budget).
-	stages     uint64
-	pf         prefetchState
-	submitEach bool                // tests: every op starts with a Submit (barriers across submissions)
-	written    map[C.VkBuffer]bool // since the last barrier
-	read       map[C.VkBuffer]bool
+	submitEach  bool                // tests: every op starts with a Submit (barriers across submissions)
+	written     map[C.VkBuffer]bool // since the last barrier
+	read        map[C.VkBuffer]bool
 
 	arena    []*hostBuf // upload space for the pending step, reset at each flush
 	arenaCur int
@@ -242,12 +238,6 @@ func New(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("vulkan: MatvecSplit %d: want 0 to 4", opts.MatvecSplit)
 	}
 	b.mvSplit = opts.MatvecSplit
-	switch {
-	case opts.PrefetchMiB > 0:
-		b.pf.budget = uint64(opts.PrefetchMiB) << 20
-	case opts.PrefetchMiB == 0 && d.Type == "discrete GPU":
-		b.pf.budget = defaultPrefetchMiB << 20
-	}
 	b.attnChunk = attnChunkMin
 	b.attnOnePass = attnOnePassMax
 	b.untiledAttn = ci.max_shared < 40<<10
@@ -379,7 +369,7 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 		return nil, err
 	}
 	if n >= warmElems {
-		b.warmDecode(dt, b.split(rows, cols))
+		b.warmDecode(dt, b.split(cols))
 	}
 	if b.staging == nil {
 		if b.staging, err = b.newHostBuf(stagingMax, 1); err != nil {
@@ -440,7 +430,7 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 			name string
 			spec []uint32
 		}{{"rmsnorm", specRow}, {"rmsnorm_sg", specNorm}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
-			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem}, {"prefetch", specPrefetch},
+			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem},
 			{"attndec", []uint32{wgAttnDec}}, {"attndec", specAttnOne}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
 			b.pipeline(p.name, p.spec)
 		}
@@ -598,7 +588,6 @@ func (b *Backend) flush() error {
 	}
 	r := C.mmb_run(b.ctx, first, C.uint32_t(len(b.cmds)))
 	b.inFlight, b.stageXfer, b.lastCompute, b.barrierAt = false, false, false, -1
-	b.stages++
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
 	clear(b.glus)
@@ -765,7 +754,6 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer) {
 			computeOnly = 1
 		}
 		b.barrierAt, b.lastCompute = len(b.cmds), computeOnly == 1
-		b.stages++
 		b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER, a: computeOnly})
 		b.stageXfer = false
 		clear(b.written)
@@ -975,7 +963,6 @@ func (b *Backend) submit() error {
 	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1
-	b.stages++
 	b.fresh = b.fresh[:0]
 	b.lastMV = mvCall{}
 	b.submits++

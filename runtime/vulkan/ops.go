@@ -24,9 +24,9 @@ const (
 	// matvec4: 2 rows per workgroup with 32-wide subgroups, so that even
 	// 512-row projections spread over 256 workgroups (132 SMs on an H200).
 	wgMatvec4 = 64
-	// mvSplitElems: matrices of at least this many values split their
-	// matvec4 rows between 2 subgroups (Backend.split).
-	mvSplitElems = 1 << 24
+	// mvSplitCols: rows at least this long are shared by 2 subgroups
+	// in a matvec4 (Backend.split).
+	mvSplitCols = 8192
 	// maxFoldRows is the largest output width for which a matvec computes
 	// its input's RMSNorm or SwiGLU itself (see MatMul).
 	maxFoldRows = 16384
@@ -73,8 +73,6 @@ var (
 	specMatmul = []uint32{}
 	// attndec in one pass: one 256-wide workgroup, value sums on 16-byte loads.
 	specAttnOne = []uint32{wgAttnOne, 1}
-	// prefetch: 256 invocations, 4 words of 16 bytes in flight each.
-	specPrefetch = []uint32{256}
 )
 
 func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
@@ -104,7 +102,7 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
 	if rows <= matvecRows && b.subgroup && !b.scalarMV && wt.cols%vecAlign[wt.dt] == 0 {
 		// 16-byte weight loads; one subgroup (or split of them) per output row.
-		spec := b.mvSpec(rows, b.split(wt.rows, wt.cols))
+		spec := b.mvSpec(rows, b.split(wt.cols))
 		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(spec[1]), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
 			spec:   spec,
 			groups: b.mvGroups(ceilDiv(wt.rows, int(spec[1]))),
@@ -388,19 +386,19 @@ func (b *Backend) mvSpec(rows, split int) [4]uint32 {
 	return [4]uint32{rpw * uint32(split*b.dev.SubgroupSize), rpw, 1 << bits.Len(uint(rows-1)), uint32(split)}
 }
 
-// split is the number of subgroups that share a matvec4 row of cols values
-// of dt for a matrix of rows rows: 2 for matrices of at least
-// mvSplitElems values, 1 below. Measured on the H200 (bench/RESULTS.md,
-// `bench/gpu/kern10.sh`): halving each subgroup's share sped up the
-// 8192×2048 and 2048×8192 matvecs by 7–23 % (f16 and Q8_0), while 2048×2048
-// ones got slower split and 4-way splits lost to 2-way everywhere. Not on a
-// CPU device (lavapipe), which has no memory latency to hide that way and
-// whose workgroup barriers are costly (the f16 MLP block 2.6× slower split).
-func (b *Backend) split(rows, cols int) int {
+// split is the number of subgroups that share a matvec4 row of cols values:
+// 2 for rows of at least mvSplitCols values, 1 for shorter ones. On the
+// H200 (bench/RESULTS.md, `bench/gpu/kern10.sh`, `kern11.sh`) the
+// 2048×8192 down projection took 16.0 µs split 2 ways against 20.6 unsplit
+// (f16; Q8_0 16.2 against 17.1), 4 ways 17.0–21.5; splitting the 2048-wide
+// rows of the other projections and the lm_head made the decode step
+// slower. Not on a CPU device (lavapipe), which has no memory latency to
+// hide that way and whose workgroup barriers are costly.
+func (b *Backend) split(cols int) int {
 	if b.mvSplit > 0 {
 		return b.mvSplit
 	}
-	if b.dev.Type == "CPU" || rows*cols < mvSplitElems {
+	if b.dev.Type == "CPU" || cols < mvSplitCols {
 		return 1
 	}
 	return 2

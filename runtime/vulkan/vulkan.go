@@ -33,14 +33,9 @@ type Options struct {
 	// the device has cooperative matrices (whose fp16 inputs round the
 	// activations to 11 significant bits).
 	NoCoopMatrix bool
-	// PrefetchMiB is the bytes of weights (MiB) that a decode stage with
-	// little memory traffic of its own may read ahead into the GPU's cache
-	// for the stages after it (runtime.Prefetcher): 0 picks the default
-	// (on for discrete GPUs), negative turns it off.
-	PrefetchMiB int
 	// MatvecSplit is the number of subgroups that share each row of a
-	// decode matvec (at most 4): 0 picks 2 for large matrices and 1 for the
-	// rest, 1 never splits. For benchmarks.
+	// decode matvec (at most 4): 0 picks 2 for rows of 8192 values or more
+	// and 1 for shorter ones, 1 never splits. For benchmarks.
 	MatvecSplit int
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
