@@ -24,6 +24,9 @@
 // shared memory; the workgroup is then RPW·SPLIT subgroups, one row block
 // each. Long rows (the down projection's 8192) then take one round of
 // loads per subgroup instead of several in sequence.
+// CHAIN: the chained-stage form (chain.glsl): each invocation waits for
+// the stage that writes x (and h, up), and the workgroup counts itself done
+// at the end.
 // PAIR (alone or with NORM): the gate and up projections of an
 // MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
@@ -40,26 +43,27 @@ layout(constant_id = 2) const uint MAXR = 1;
 layout(constant_id = 3) const uint SPLIT = 1;
 layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
-layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
+#include "chain.glsl"
+layout(std430, binding = 1) COH readonly buffer XB { vec4 X4[]; };
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
 #ifdef NORM
 layout(std430, binding = 3) readonly buffer GB { vec4 G4[]; };
 #ifdef ROPE
 layout(std430, binding = 4) readonly buffer FB { float F[]; };
-layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; } pc;
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; CHAINPC0 } pc;
 #include "sincos.glsl"
 #else
-layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; } pc;
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; CHAINPC(uint p6_; uint p7_;) } pc;
 #endif
 float ss[MAXR];
 #else
-layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
+layout(push_constant) uniform PC { uint rows, K, N, so; CHAINPC(uint p4_; uint p5_; uint p6_; uint p7_;) } pc;
 #endif
 #ifdef SWIGLU
-layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
+layout(std430, binding = 3) COH readonly buffer UB { vec4 U4[]; };
 #endif
 #ifdef RESID
-layout(std430, binding = 4) buffer HB { float H[]; };
+layout(std430, binding = 4) COH buffer HB { float H[]; };
 #endif
 #ifdef PAIR
 #if defined(SWIGLU) || defined(RESID) || defined(ROPE)
@@ -70,6 +74,7 @@ layout(std430, binding = 4) readonly buffer W2S { uint V1[]; };
 layout(std430, binding = 5) writeonly buffer Y2B { float Y2[]; };
 layout(std430, binding = 6) writeonly buffer AB { float A[]; };
 #endif
+
 
 // xin is x's vec4 i of token row r.
 vec4 xin(uint r, uint i) {
@@ -129,6 +134,12 @@ void rowdot(uint n, uint part) {
 #ifdef NORM
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
 #endif
+	// CHAIN: wait for the stage that writes x, at the start of each row (a
+	// second poll of a reached count costs one L2 read). (Waiting after the
+	// first round's weight loads were issued would overlap them with the
+	// wait, but a fence inside the loop broke lavapipe's results for split,
+	// grid-strided rows.)
+	CHAIN_WAIT();
 #ifdef W_q8
 	// Lane j takes the 16-byte word j of the row's quants (half a block,
 	// so that a subgroup's weight loads are contiguous and its x loads span
@@ -306,10 +317,13 @@ void main() {
 	uint part = gl_SubgroupID % SPLIT, first = gl_SubgroupID / SPLIT;
 	uint step = SPLIT > 1u ? RPW : gl_NumSubgroups;
 	for (uint blk = group_id(); blk * RPW < nr; blk += stride) {
+		// A row past nr is skipped inside sums (not by leaving the loop):
+		// split, every subgroup must meet the shared-memory sums' barriers;
+		// chained, the closing barrier (lavapipe lost the count of
+		// workgroups whose subgroups left the loop early).
 		for (uint i = first; i < RPW; i += step) {
 			uint n = blk * RPW + i;
 			bool ok = n < nr;
-			if (SPLIT == 1u && !ok) break; // subgroup-uniform; the block's later rows are past nr too
 #ifdef ROPE
 			// Subgroup n computes the rotation pair (j, j + hd/2) of head h.
 			uint half_ = pc.hd / 2u;
@@ -348,4 +362,5 @@ void main() {
 #endif
 		}
 	}
+	CHAIN_SIGNAL();
 }
