@@ -178,7 +178,7 @@ func BenchmarkKernelMLP(b *testing.B) {
 }
 
 type mlpVariant struct {
-	name             string
+	name                      string
 	noPair, noQ8Fold, noChain bool
 	mvCap, split              int
 }
