@@ -16,7 +16,7 @@ T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
  bin/hfconvert --dtype q8_0 $M/llama1b-f16 $M/attn-q8.mmb >/dev/null 2>&1
  echo converted > $M/done) &
 echo "== vulkan tests $(el)"
-(cd runtime/vulkan && timeout 200 ../../bin/vulkan.test -test.count=1 2>&1 | grep -E '^(--- FAIL|FAIL|ok|PASS)|chain_test|panic' | head -30)
+(cd runtime/vulkan && timeout 200 ../../bin/vulkan.test -test.count=1 2>&1 | grep -E -A4 '^(--- FAIL|FAIL|ok|PASS)|chain_test|panic' | head -60)
 echo "== kernels $(el)"
 (cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench 'KernelMLP/(f16|q8)_2048x8192/(paired|paired-nochain)$' -test.benchtime 3x 2>&1 | grep Benchmark)
 echo "== models $(el)"; wait; cat $M/done

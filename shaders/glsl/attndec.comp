@@ -30,15 +30,15 @@ layout(constant_id = 1) const bool VALUES4 = false;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 #include "chain.glsl"
 layout(std430, binding = 0) writeonly buffer OB { float O[]; };
-layout(std430, binding = 1) COH readonly buffer QB { float Q[]; };
-layout(std430, binding = 2) buffer KCB { float KC[]; };
-layout(std430, binding = 2) buffer KCB4 { vec4 KC4[]; };
-layout(std430, binding = 3) buffer VCB { float VC[]; };
-layout(std430, binding = 3) buffer VCB4 { vec4 VC4[]; };
-layout(std430, binding = 4) COH readonly buffer KB { float KN[]; };
-layout(std430, binding = 4) COH readonly buffer KB4 { vec4 KN4[]; };
-layout(std430, binding = 5) COH readonly buffer VB { float VN[]; };
-layout(std430, binding = 5) COH readonly buffer VB4 { vec4 VN4[]; };
+layout(std430, binding = 1) COHRO buffer QB { float Q[]; };
+layout(std430, binding = 2) COH buffer KCB { float KC[]; };
+layout(std430, binding = 2) COH buffer KCB4 { vec4 KC4[]; };
+layout(std430, binding = 3) COH buffer VCB { float VC[]; };
+layout(std430, binding = 3) COH buffer VCB4 { vec4 VC4[]; };
+layout(std430, binding = 4) COHRO buffer KB { float KN[]; };
+layout(std430, binding = 4) COHRO buffer KB4 { vec4 KN4[]; };
+layout(std430, binding = 5) COHRO buffer VB { float VN[]; };
+layout(std430, binding = 5) COHRO buffer VB4 { vec4 VN4[]; };
 layout(std430, binding = 6) writeonly buffer PB { float P[]; };
 layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; CHAINPC0 } pc;
 

@@ -24,8 +24,8 @@
 // shared memory; the workgroup is then RPW·SPLIT subgroups, one row block
 // each. Long rows (the down projection's 8192) then take one round of
 // loads per subgroup instead of several in sequence.
-// CHAIN: the chained-stage form (chain.glsl): each invocation waits for
-// the stage that writes x (and h, up), and the workgroup counts itself done
+// CHAIN: the chained-stage form (chain.glsl): the workgroup waits for the
+// stage that writes x (and h, up) before it starts, and counts itself done
 // at the end.
 // PAIR (alone or with NORM): the gate and up projections of an
 // MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
@@ -44,7 +44,7 @@ layout(constant_id = 3) const uint SPLIT = 1;
 layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
 #include "chain.glsl"
-layout(std430, binding = 1) COH readonly buffer XB { vec4 X4[]; };
+layout(std430, binding = 1) COHRO buffer XB { vec4 X4[]; };
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
 #ifdef NORM
 layout(std430, binding = 3) readonly buffer GB { vec4 G4[]; };
@@ -60,7 +60,7 @@ float ss[MAXR];
 layout(push_constant) uniform PC { uint rows, K, N, so; CHAINPC(uint p4_; uint p5_; uint p6_; uint p7_;) } pc;
 #endif
 #ifdef SWIGLU
-layout(std430, binding = 3) COH readonly buffer UB { vec4 U4[]; };
+layout(std430, binding = 3) COHRO buffer UB { vec4 U4[]; };
 #endif
 #ifdef RESID
 layout(std430, binding = 4) COH buffer HB { float H[]; };
@@ -134,12 +134,6 @@ void rowdot(uint n, uint part) {
 #ifdef NORM
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
 #endif
-	// CHAIN: wait for the stage that writes x, at the start of each row (a
-	// second poll of a reached count costs one L2 read). (Waiting after the
-	// first round's weight loads were issued would overlap them with the
-	// wait, but a fence inside the loop broke lavapipe's results for split,
-	// grid-strided rows.)
-	CHAIN_WAIT();
 #ifdef W_q8
 	// Lane j takes the 16-byte word j of the row's quants (half a block,
 	// so that a subgroup's weight loads are contiguous and its x loads span
@@ -313,6 +307,7 @@ void main() {
 	// stride-th block. The loop bounds are workgroup- or subgroup-uniform,
 	// so subgroupAdd in rowdot sees whole subgroups (and, with SPLIT, every
 	// subgroup meets the barriers: it takes exactly one row of each block).
+	CHAIN_WAIT_WG();
 	uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y;
 	uint part = gl_SubgroupID % SPLIT, first = gl_SubgroupID / SPLIT;
 	uint step = SPLIT > 1u ? RPW : gl_NumSubgroups;

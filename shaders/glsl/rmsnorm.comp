@@ -16,7 +16,7 @@ layout(local_size_x_id = 0) in;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 #include "chain.glsl"
 layout(std430, binding = 0) readonly buffer WB { uint W[]; };
-layout(std430, binding = 1) COH readonly buffer XB { float X[]; };
+layout(std430, binding = 1) COHRO buffer XB { float X[]; };
 layout(std430, binding = 2) writeonly buffer DB { float D[]; };
 layout(push_constant) uniform PC { uint rows, dim, dt, so; float eps; CHAINPC(uint p5_; uint p6_; uint p7_;) } pc;
 
