@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# RECORD ONLY: the chained stages were removed after these runs (their
+# figures are in bench/RESULTS.md); --no-chain no longer exists.
 # Chained decode stages (runtime/vulkan/chain.go) on the H200: the vulkan
 # tests (chaining is on by default here, so every test's decode runs
 # chained; the Chained tests with real waits), the MLP block kernels with and

@@ -105,7 +105,6 @@ type Backend struct {
 	// lastCompute: the last barrier recorded is compute-only.
 	barrierAt   int
 	lastCompute bool
-	chain       chainState          // chained stages (chain.go)
 	submitEach  bool                // tests: every op starts with a Submit (barriers across submissions)
 	written     map[C.VkBuffer]bool // since the last barrier
 	read        map[C.VkBuffer]bool
@@ -250,11 +249,6 @@ func New(opts Options) (*Backend, error) {
 		b.Close()
 		return nil, err
 	}
-	if err := b.initChain(); err != nil {
-		b.Close()
-		return nil, err
-	}
-	b.chain.on = !opts.NoChain && chainOrdered(d)
 	return b, nil
 }
 
@@ -588,14 +582,11 @@ func (b *Backend) flush() error {
 	}
 	// With nothing left to record, mmb_run still submits an empty command
 	// buffer and waits for it and for the early submissions.
-	b.chainFlush()
-	b.patchChain()
 	var first *C.mmb_cmd
 	if len(b.cmds) > 0 {
 		first = &b.cmds[0]
 	}
 	r := C.mmb_run(b.ctx, first, C.uint32_t(len(b.cmds)))
-	b.newStage(false)
 	b.inFlight, b.stageXfer, b.lastCompute, b.barrierAt = false, false, false, -1
 	b.cmds = b.cmds[:0]
 	clear(b.norms)
@@ -608,10 +599,6 @@ func (b *Backend) flush() error {
 	if err := check("run commands", r); err != nil {
 		// The command buffer's state is unknown after a failed submit or
 		// wait (device lost, timeout): refuse further work.
-		b.err = err
-		return err
-	}
-	if err := b.chainCheck(); err != nil {
 		b.err = err
 		return err
 	}
@@ -738,13 +725,9 @@ func (b *Backend) set(bufs [nbind]C.VkBuffer) (C.VkDescriptorSet, error) {
 }
 
 // hazard adds a barrier before a command that reads or writes a buffer
-// written since the last barrier, or writes one read since then; chain says
-// that the command is a chained dispatch (chain.go), for which a chained
-// barrier may serve.
-func (b *Backend) hazard(reads, writes []C.VkBuffer, chain bool) {
-	// Any other command in a stage opened by a chained barrier would not
-	// wait for the stage before: it takes a real barrier.
-	need := b.chain.soft && !chain
+// written since the last barrier, or writes one read since then.
+func (b *Backend) hazard(reads, writes []C.VkBuffer) {
+	need := false
 	for _, r := range reads {
 		need = need || b.written[r]
 	}
@@ -763,15 +746,7 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer, chain bool) {
 			need = true
 		}
 	}
-	if need && b.chainBarrier(chain) {
-		b.newStage(true)
-		clear(b.written)
-		clear(b.read)
-		if b.chain.keepBarriers {
-			b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_BARRIER, a: 1})
-		}
-	} else if need {
-		b.newStage(false)
+	if need {
 		// Compute-to-compute when no copy or fill stands on either side: a
 		// narrower dependency than one that also waits on transfers.
 		var computeOnly C.uint64_t
@@ -784,7 +759,6 @@ func (b *Backend) hazard(reads, writes []C.VkBuffer, chain bool) {
 		clear(b.written)
 		clear(b.read)
 	}
-	b.chain.allOpen = b.chain.allOpen && chain
 	for _, r := range reads {
 		b.read[r] = true
 		b.stale(r)
@@ -831,7 +805,7 @@ func (b *Backend) forget(w C.VkBuffer) {
 
 func (b *Backend) copyBuf(src, dst C.VkBuffer, srcOff, dstOff, size uint64) {
 	b.xferNext = true
-	b.hazard([]C.VkBuffer{src}, []C.VkBuffer{dst}, false)
+	b.hazard([]C.VkBuffer{src}, []C.VkBuffer{dst})
 	b.xferNext, b.stageXfer = false, true
 	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_COPY, a: C.uint64_t(src), b: C.uint64_t(dst),
 		c: C.uint64_t(srcOff), d: C.uint64_t(dstOff), e: C.uint64_t(size)})
@@ -839,7 +813,7 @@ func (b *Backend) copyBuf(src, dst C.VkBuffer, srcOff, dstOff, size uint64) {
 
 func (b *Backend) fill(dst C.VkBuffer, off, size uint64, v uint32) {
 	b.xferNext = true
-	b.hazard(nil, []C.VkBuffer{dst}, false)
+	b.hazard(nil, []C.VkBuffer{dst})
 	b.xferNext, b.stageXfer = false, true
 	b.cmds = append(b.cmds, C.mmb_cmd{kind: C.MMB_CMD_FILL, a: C.uint64_t(dst), c: C.uint64_t(off), d: C.uint64_t(size), e: C.uint64_t(v)})
 }
@@ -882,10 +856,7 @@ func (b *Backend) dispatch3(name string, spec []uint32, gx, gy uint32, bufs []C.
 			nw++
 		}
 	}
-	b.hazard(bufs, writes[:nw], c.d == 1)
-	if c.d == 1 {
-		b.markChain(&c)
-	}
+	b.hazard(bufs, writes[:nw])
 	b.cmds = append(b.cmds, c)
 	return nil
 }
@@ -893,7 +864,6 @@ func (b *Backend) dispatch3(name string, spec []uint32, gx, gy uint32, bufs []C.
 // command builds a dispatch command (pipeline and descriptor set created on
 // first use) without recording it.
 func (b *Backend) command(name string, spec []uint32, gx, gy uint32, bufs []C.VkBuffer, pc []uint32) (C.mmb_cmd, error) {
-	name, chain := b.chained(name)
 	p, err := b.pipeline(name, spec)
 	if err != nil {
 		return C.mmb_cmd{}, err
@@ -903,9 +873,6 @@ func (b *Backend) command(name string, spec []uint32, gx, gy uint32, bufs []C.Vk
 		key[i] = b.dummy.h
 	}
 	copy(key[:], bufs)
-	if chain {
-		key[7] = b.chain.buf.h
-	}
 	s, err := b.set(key)
 	if err != nil {
 		return C.mmb_cmd{}, err
@@ -914,9 +881,6 @@ func (b *Backend) command(name string, spec []uint32, gx, gy uint32, bufs []C.Vk
 		gx: C.uint32_t(gx), gy: C.uint32_t(gy), gz: 1, pc_bytes: C.uint32_t(4 * len(pc))}
 	for i, v := range pc {
 		c.pc[i] = C.uint32_t(v)
-	}
-	if chain {
-		c.d, c.pc_bytes = 1, 4*(chainPC+5) // the words are set at submission (patchChain)
 	}
 	return c, nil
 }
@@ -996,7 +960,6 @@ func (b *Backend) submit() error {
 	if len(b.cmds) == 0 || b.prof != nil {
 		return nil
 	}
-	b.patchChain()
 	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1

@@ -167,20 +167,20 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
 	be, bw := benchBackend(b)
-	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4}, {name: "paired-nochain", noChain: true}}
+	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4}}
 	for _, c := range mvCaps {
 		vs = append(vs, mlpVariant{name: fmt.Sprintf("paired-cap%d", c), mvCap: c}, mlpVariant{name: fmt.Sprintf("unpaired-cap%d", c), noPair: true, mvCap: c})
 	}
 	benchMLP(b, be, bw, format.F16, vs)
 	// Q8_0: folded and paired as f16, against the path before Q8_0 folded
 	// (norm, then gate and up, then SwiGLU beside down).
-	benchMLP(b, be, bw, format.Q8_0, []mlpVariant{{name: "paired"}, {name: "unfolded", noQ8Fold: true}, {name: "paired-split1", split: 1}, {name: "paired-nochain", noChain: true}})
+	benchMLP(b, be, bw, format.Q8_0, []mlpVariant{{name: "paired"}, {name: "unfolded", noQ8Fold: true}, {name: "paired-split1", split: 1}})
 }
 
 type mlpVariant struct {
-	name                      string
-	noPair, noQ8Fold, noChain bool
-	mvCap, split              int
+	name             string
+	noPair, noQ8Fold bool
+	mvCap, split     int
 }
 
 func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVariant) {
@@ -213,10 +213,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 	for _, v := range vs {
 		b.Run(strings.ToLower(dt.String())+"_2048x8192/"+v.name, func(b *testing.B) {
-			on := be.chain.on
 			be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit = v.noPair, v.noQ8Fold, v.mvCap, v.split
-			be.chain.on = on && !v.noChain
-			defer func() { be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit, be.chain.on = false, false, 0, 0, on }()
+			defer func() { be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit = false, false, 0, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			per := perCall(b, be, reps, func(j int) {
 				w := ws[j%copies]

@@ -452,10 +452,8 @@ func (b *Backend) RoPE(x rt.Buffer, rows, heads, headDim, pos0 int, invFreq rt.B
 		if err != nil {
 			return err
 		}
-		old := b.cmds[rp.idx-1]
-		c.c, c.d, c.e = old.c, old.d, old.e // its chain marks
 		b.cmds[rp.idx-1] = c
-		b.hazard(rp.bufs[4:5], nil, c.d == 1)
+		b.hazard(rp.bufs[4:5], nil)
 		return nil
 	}
 	n := rows * heads * headDim / 2

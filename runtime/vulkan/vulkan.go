@@ -33,10 +33,6 @@ type Options struct {
 	// the device has cooperative matrices (whose fp16 inputs round the
 	// activations to 11 significant bits).
 	NoCoopMatrix bool
-	// NoChain records pipeline barriers between all dependent stages, where
-	// on NVIDIA GPUs consecutive matvec stages of a decode step are chained
-	// through counters instead (chain.go). For benchmarks and tests.
-	NoChain bool
 	// MatvecSplit is the number of subgroups that share each row of a
 	// decode matvec (at most 4): 0 picks 2 for rows of 8192 values or more
 	// and 1 for shorter ones, 1 never splits. For benchmarks.

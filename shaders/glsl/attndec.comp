@@ -17,8 +17,6 @@
 // workgroup of chunk 0 of the first query head of each kv head stores them in
 // the cache: no workgroup of this dispatch reads cache positions ≥ pos0, so
 // the copy needs no barrier of its own.
-//
-// CHAIN: the chained-stage form (chain.glsl).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #include "common.glsl"
@@ -28,19 +26,18 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool VALUES4 = false;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
-#include "chain.glsl"
 layout(std430, binding = 0) writeonly buffer OB { float O[]; };
-layout(std430, binding = 1) COHRO buffer QB { float Q[]; };
-layout(std430, binding = 2) COH buffer KCB { float KC[]; };
-layout(std430, binding = 2) COH buffer KCB4 { vec4 KC4[]; };
-layout(std430, binding = 3) COH buffer VCB { float VC[]; };
-layout(std430, binding = 3) COH buffer VCB4 { vec4 VC4[]; };
-layout(std430, binding = 4) COHRO buffer KB { float KN[]; };
-layout(std430, binding = 4) COHRO buffer KB4 { vec4 KN4[]; };
-layout(std430, binding = 5) COHRO buffer VB { float VN[]; };
-layout(std430, binding = 5) COHRO buffer VB4 { vec4 VN4[]; };
+layout(std430, binding = 1) readonly buffer QB { float Q[]; };
+layout(std430, binding = 2) buffer KCB { float KC[]; };
+layout(std430, binding = 2) buffer KCB4 { vec4 KC4[]; };
+layout(std430, binding = 3) buffer VCB { float VC[]; };
+layout(std430, binding = 3) buffer VCB4 { vec4 VC4[]; };
+layout(std430, binding = 4) readonly buffer KB { float KN[]; };
+layout(std430, binding = 4) readonly buffer KB4 { vec4 KN4[]; };
+layout(std430, binding = 5) readonly buffer VB { float VN[]; };
+layout(std430, binding = 5) readonly buffer VB4 { vec4 VN4[]; };
 layout(std430, binding = 6) writeonly buffer PB { float P[]; };
-layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; CHAINPC0 } pc;
+layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; } pc;
 
 shared float qs[MAXHD];
 shared float acc[MAXHD];
@@ -58,7 +55,7 @@ vec4 vrow4(uint p, uint kd, uint koff, uint d4) {
 	return p < pc.pos0 ? VC4[(p * kd + koff) / 4u + d4] : VN4[((p - pc.pos0) * kd + koff) / 4u + d4];
 }
 
-void attend() {
+void main() {
 	uint g = group_id();
 	if (g >= pc.rows * pc.heads * pc.nsplit) return;
 	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
@@ -181,10 +178,4 @@ void attend() {
 		P[pb + 1u] = l;
 	}
 	for (uint d = t; d < pc.hd; d += wg) P[pb + 2u + d] = acc[d];
-}
-
-void main() {
-	CHAIN_WAIT_WG();
-	attend();
-	CHAIN_SIGNAL();
 }

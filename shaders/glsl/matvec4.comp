@@ -24,9 +24,6 @@
 // shared memory; the workgroup is then RPW·SPLIT subgroups, one row block
 // each. Long rows (the down projection's 8192) then take one round of
 // loads per subgroup instead of several in sequence.
-// CHAIN: the chained-stage form (chain.glsl): the workgroup waits for the
-// stage that writes x (and h, up) before it starts, and counts itself done
-// at the end.
 // PAIR (alone or with NORM): the gate and up projections of an
 // MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
@@ -43,27 +40,26 @@ layout(constant_id = 2) const uint MAXR = 1;
 layout(constant_id = 3) const uint SPLIT = 1;
 layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
-#include "chain.glsl"
-layout(std430, binding = 1) COHRO buffer XB { vec4 X4[]; };
+layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
 #ifdef NORM
 layout(std430, binding = 3) readonly buffer GB { vec4 G4[]; };
 #ifdef ROPE
 layout(std430, binding = 4) readonly buffer FB { float F[]; };
-layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; CHAINPC0 } pc;
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; } pc;
 #include "sincos.glsl"
 #else
-layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; CHAINPC(uint p6_; uint p7_;) } pc;
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; } pc;
 #endif
 float ss[MAXR];
 #else
-layout(push_constant) uniform PC { uint rows, K, N, so; CHAINPC(uint p4_; uint p5_; uint p6_; uint p7_;) } pc;
+layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
 #endif
 #ifdef SWIGLU
-layout(std430, binding = 3) COHRO buffer UB { vec4 U4[]; };
+layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
 #endif
 #ifdef RESID
-layout(std430, binding = 4) COH buffer HB { float H[]; };
+layout(std430, binding = 4) buffer HB { float H[]; };
 #endif
 #ifdef PAIR
 #if defined(SWIGLU) || defined(RESID) || defined(ROPE)
@@ -74,7 +70,6 @@ layout(std430, binding = 4) readonly buffer W2S { uint V1[]; };
 layout(std430, binding = 5) writeonly buffer Y2B { float Y2[]; };
 layout(std430, binding = 6) writeonly buffer AB { float A[]; };
 #endif
-
 
 // xin is x's vec4 i of token row r.
 vec4 xin(uint r, uint i) {
@@ -307,18 +302,14 @@ void main() {
 	// stride-th block. The loop bounds are workgroup- or subgroup-uniform,
 	// so subgroupAdd in rowdot sees whole subgroups (and, with SPLIT, every
 	// subgroup meets the barriers: it takes exactly one row of each block).
-	CHAIN_WAIT_WG();
 	uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y;
 	uint part = gl_SubgroupID % SPLIT, first = gl_SubgroupID / SPLIT;
 	uint step = SPLIT > 1u ? RPW : gl_NumSubgroups;
 	for (uint blk = group_id(); blk * RPW < nr; blk += stride) {
-		// A row past nr is skipped inside sums (not by leaving the loop):
-		// split, every subgroup must meet the shared-memory sums' barriers;
-		// chained, the closing barrier (lavapipe lost the count of
-		// workgroups whose subgroups left the loop early).
 		for (uint i = first; i < RPW; i += step) {
 			uint n = blk * RPW + i;
 			bool ok = n < nr;
+			if (SPLIT == 1u && !ok) break; // subgroup-uniform; the block's later rows are past nr too
 #ifdef ROPE
 			// Subgroup n computes the rotation pair (j, j + hd/2) of head h.
 			uint half_ = pc.hd / 2u;
@@ -357,5 +348,4 @@ void main() {
 #endif
 		}
 	}
-	CHAIN_SIGNAL();
 }

@@ -4,7 +4,6 @@
 // barrier instead of log2(workgroup) of them), and rows of up to 8 values
 // per invocation stay in registers between the two passes: in a decode
 // step this single-workgroup dispatch sits beside the matvecs that read it.
-// CHAIN (with SUBGROUP): the chained-stage form (chain.glsl).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #ifdef SUBGROUP
@@ -14,11 +13,10 @@
 
 layout(local_size_x_id = 0) in;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
-#include "chain.glsl"
 layout(std430, binding = 0) readonly buffer WB { uint W[]; };
-layout(std430, binding = 1) COHRO buffer XB { float X[]; };
+layout(std430, binding = 1) readonly buffer XB { float X[]; };
 layout(std430, binding = 2) writeonly buffer DB { float D[]; };
-layout(push_constant) uniform PC { uint rows, dim, dt, so; float eps; CHAINPC(uint p5_; uint p6_; uint p7_;) } pc;
+layout(push_constant) uniform PC { uint rows, dim, dt, so; float eps; } pc;
 
 WFETCH_FN(wf, W)
 
@@ -34,7 +32,7 @@ float sum_all(float v) {
 	return t;
 }
 
-void norm() {
+void main() {
 	uint r = group_id();
 	if (r >= pc.rows) return;
 	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
@@ -56,12 +54,6 @@ void norm() {
 		if (c < pc.dim) D[base + c] = v[k] * inv * wf(pc.dt, c, pc.so);
 	}
 	for (uint c = t + 8u * wg; c < pc.dim; c += wg) D[base + c] = X[base + c] * inv * wf(pc.dt, c, pc.so);
-}
-
-void main() {
-	CHAIN_WAIT_WG();
-	norm();
-	CHAIN_SIGNAL();
 }
 #else
 void main() {

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 )
 
 // Variant is one compiled shader: a GLSL source and the macros it is built with.
@@ -42,22 +40,15 @@ var Variants = func() []Variant {
 			Variant{"matvec4g_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "PAIR"}},
 			Variant{"matvec4ng_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR"}})
 	}
-	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}}, Variant{"attndec", "attndec.comp", nil})
-	// The chained-stage form (chain.glsl) of the shaders of a decode step's
-	// attention and MLP stages.
-	for _, x := range v {
-		if strings.HasPrefix(x.Name, "matvec4") || x.Name == "rmsnorm_sg" || x.Name == "attndec" {
-			v = append(v, Variant{x.Name + "_c", x.Source, append(slices.Clone(x.Defines), "CHAIN")})
-		}
-	}
 	for _, d := range weightDTypes[1:3] { // f16, bf16
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
 	}
-	v = append(v, Variant{"coopmm2_n128", "coopmm2.comp", []string{"TN=4u"}}, Variant{"coopmm2_n64", "coopmm2.comp", []string{"TN=2u"}},
+	v = append(v, Variant{"rmsnorm_sg", "rmsnorm.comp", []string{"SUBGROUP"}},
+		Variant{"coopmm2_n128", "coopmm2.comp", []string{"TN=4u"}}, Variant{"coopmm2_n64", "coopmm2.comp", []string{"TN=2u"}},
 		Variant{"coopmm2_q8_n128", "coopmm2.comp", []string{"TN=4u", "W_q8"}}, Variant{"coopmm2_q8_n64", "coopmm2.comp", []string{"TN=2u", "W_q8"}},
 		Variant{"attncm", "attncm.comp", nil}, Variant{"attncm128", "attncm.comp", []string{"HD=128u"}},
 		Variant{"tof16", "tof16.comp", nil})
-	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndecg", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill", "ssmchunk_local", "ssmchunk_pass", "ssmchunk_out"} {
+	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attndecg", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill", "ssmchunk_local", "ssmchunk_pass", "ssmchunk_out"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
 	return v
