@@ -406,18 +406,70 @@ func BenchmarkKernelAttentionPrefill(b *testing.B) {
 
 // BenchmarkKernelDispatch is the floor every op pays in a decode step: an
 // Add of 2048 values followed by a barrier (the next Add writes the same
-// buffer), per call.
+// buffer), per call ("dependent"); "independent" writes one of 64 buffers in
+// turn, so that only every 64th call needs a barrier: the launch cost
+// alone, without the drain that a dependency adds.
 func BenchmarkKernelDispatch(b *testing.B) {
 	be, _ := benchBackend(b)
-	x, _ := be.Alloc(2048)
-	y, _ := be.Alloc(2048)
+	x := filled(b, be, 2048, zero)
+	ys := make([]rt.Buffer, 64)
+	for i := range ys {
+		ys[i] = filled(b, be, 2048, zero)
+	}
 	const reps = 1000
-	per := perCall(b, be, reps, func(j int) {
-		if err := be.Add(x, y, 2048); err != nil {
-			b.Fatal(err)
-		}
-	})
-	b.ReportMetric(per*1e6, "µs/call")
+	for _, c := range []struct {
+		name string
+		bufs int
+	}{{"dependent", 1}, {"independent", len(ys)}} {
+		b.Run(c.name, func(b *testing.B) {
+			per := perCall(b, be, reps, func(j int) {
+				if err := be.Add(ys[j%c.bufs], x, 2048); err != nil {
+					b.Fatal(err)
+				}
+			})
+			b.ReportMetric(per*1e6, "µs/call")
+		})
+	}
+}
+
+// BenchmarkKernelMatvecStream times the f16 matvecs of BenchmarkKernelMatvec
+// without the barrier after each: each call writes one of 16 outputs in
+// turn, so consecutive matvecs overlap (a barrier every 16th call). Against
+// BenchmarkKernelMatvec it splits a decode stage's cost into the streaming of
+// its weights and the drain-and-launch floor that a dependency adds.
+func BenchmarkKernelMatvecStream(b *testing.B) {
+	be, bw := benchBackend(b)
+	for _, sh := range []struct {
+		name       string
+		rows, cols int
+	}{{"qo_2048x2048", 2048, 2048}, {"up_8192x2048", 8192, 2048}, {"down_2048x8192", 2048, 8192}} {
+		b.Run(sh.name, func(b *testing.B) {
+			dt := format.F16
+			wb, _ := dt.NBytes([]int64{int64(sh.rows), int64(sh.cols)})
+			copies := int(max(1, (256<<20+wb-1)/wb))
+			ws := make([]rt.Weight, copies)
+			for i := range ws {
+				w, err := be.Upload("w", dt, sh.rows, sh.cols, randomWeight(dt, sh.rows, sh.cols, uint64(i+1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				ws[i] = w
+			}
+			x := filled(b, be, sh.cols, func(i int) float32 { return float32(i%17)/8 - 1 })
+			ys := make([]rt.Buffer, 16)
+			for i := range ys {
+				ys[i] = filled(b, be, sh.rows, zero)
+			}
+			reps := max(copies, int(0.02*bw/float64(wb)))
+			per := perCall(b, be, reps, func(j int) {
+				if err := be.MatMul(ys[j%len(ys)], x, ws[j%copies], 1); err != nil {
+					b.Fatal(err)
+				}
+			})
+			b.ReportMetric(per*1e6, "µs/call")
+			b.ReportMetric(float64(wb)/per/1e9, "GB/s")
+		})
+	}
 }
 
 // BenchmarkKernelSSMScan times the Mamba-2 scan of a 512-row prefill chunk at
