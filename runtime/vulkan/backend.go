@@ -53,6 +53,9 @@ type Backend struct {
 	// over row blocks, to measure whether the ramp of thousands of tiny
 	// workgroups bounds mid-size matvecs; 0 launches one per block.
 	mvCap int
+	// mvRPW > 0 (benchmarks): matvec4 rows (blocks) per workgroup in place
+	// of wgMatvec4's.
+	mvRPW int
 	// mvSplit: subgroups per matvec4 row; 0 picks split's choice, 1 never
 	// splits.
 	mvSplit int

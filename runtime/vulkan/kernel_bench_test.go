@@ -99,6 +99,15 @@ func BenchmarkKernelMatvec(b *testing.B) {
 					})
 				}
 			}
+			if dt == format.F16 {
+				for _, rpw := range []int{1, 4, 8} {
+					b.Run(fmt.Sprintf("%s/%s/matvec4-rpw%d", dt, sh.name, rpw), func(b *testing.B) {
+						be.mvRPW = rpw
+						defer func() { be.mvRPW = 0 }()
+						benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, 0, 0)
+					})
+				}
+			}
 			if dt != format.BF16 {
 				for _, sp := range mvSplits {
 					b.Run(fmt.Sprintf("%s/%s/matvec4-split%d", dt, sh.name, sp), func(b *testing.B) {
@@ -167,7 +176,8 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
 	be, bw := benchBackend(b)
-	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4}}
+	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4},
+		{name: "paired-rpw1", rpw: 1}, {name: "paired-rpw4", rpw: 4}, {name: "paired-rpw8", rpw: 8}}
 	for _, c := range mvCaps {
 		vs = append(vs, mlpVariant{name: fmt.Sprintf("paired-cap%d", c), mvCap: c}, mlpVariant{name: fmt.Sprintf("unpaired-cap%d", c), noPair: true, mvCap: c})
 	}
@@ -178,9 +188,9 @@ func BenchmarkKernelMLP(b *testing.B) {
 }
 
 type mlpVariant struct {
-	name             string
-	noPair, noQ8Fold bool
-	mvCap, split     int
+	name              string
+	noPair, noQ8Fold  bool
+	mvCap, split, rpw int
 }
 
 func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVariant) {
@@ -213,8 +223,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 	for _, v := range vs {
 		b.Run(strings.ToLower(dt.String())+"_2048x8192/"+v.name, func(b *testing.B) {
-			be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit = v.noPair, v.noQ8Fold, v.mvCap, v.split
-			defer func() { be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit = false, false, 0, 0 }()
+			be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit, be.mvRPW = v.noPair, v.noQ8Fold, v.mvCap, v.split, v.rpw
+			defer func() { be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit, be.mvRPW = false, false, 0, 0, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			per := perCall(b, be, reps, func(j int) {
 				w := ws[j%copies]

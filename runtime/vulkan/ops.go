@@ -383,6 +383,9 @@ func (mv *mvCall) name() string { return mvNames[mv.kind][mv.dt] }
 // the token-row capacity and split.
 func (b *Backend) mvSpec(rows, split int) [4]uint32 {
 	rpw := uint32(max(1, wgMatvec4/b.dev.SubgroupSize))
+	if b.mvRPW > 0 {
+		rpw = uint32(b.mvRPW)
+	}
 	return [4]uint32{rpw * uint32(split*b.dev.SubgroupSize), rpw, 1 << bits.Len(uint(rows-1)), uint32(split)}
 }
 
