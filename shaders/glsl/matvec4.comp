@@ -22,8 +22,8 @@
 // SPLIT (specialisation constant 3) > 1: SPLIT subgroups share each row,
 // each taking every SPLIT-th round of its words, and their sums meet in
 // shared memory; the workgroup is then RPW·SPLIT subgroups, one row block
-// each. Long rows (the down projection's 8192) then take one round of
-// loads per subgroup instead of several in sequence.
+// each. A long row (the down projection's 8192 values, 4 rounds) then
+// takes 1/SPLIT of its rounds in sequence per subgroup.
 // PAIR (alone or with NORM): the gate and up projections of an
 // MLP in one dispatch: each subgroup computes row n of W (binding 0, into Y)
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
