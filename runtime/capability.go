@@ -40,15 +40,6 @@ type Submitter interface {
 	Submit() error
 }
 
-// MLPFuser is implemented by backends that can run a decode step's MLP
-// block (RMSNorm, gate and up, SwiGLU, down, residual Add) as one op.
-type MLPFuser interface {
-	// FusedMLP does h += down(silu(gate(x))·up(x)) with x = RMSNorm(h)·norm
-	// (eps) for one row of width dim (inter the MLP width). It reports
-	// false, having done nothing, for shapes or dtypes it does not take.
-	FusedMLP(h Buffer, norm, gate, up, down Weight, dim, inter int, eps float32) (bool, error)
-}
-
 // Profiler is implemented by backends that queue ops and can time them on
 // the device (GPU timestamp queries). A caller brackets each op it enqueues
 // with ProfileMark("") before and ProfileMark(label) after; the device time

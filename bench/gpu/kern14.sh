@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# RECORD ONLY: the fused MLP block was removed after this run (figures in
+# bench/RESULTS.md); --no-fused-mlp no longer exists.
 # The fused decode MLP block (mlpfused.comp) on the H200: the vulkan tests
 # (it is on by default, so the fixture and gocoder decodes use it), the MLP
 # block kernels fused against paired, and mmbbench decode of the f16 1B

@@ -127,7 +127,6 @@ type Backend struct {
 	prof      *profState // timestamps while profiling (capability.go)
 
 	ssm ssmChunk // the chunked scan's settings and scratch (ssmchunk.go)
-	mlp mlpState // the fused decode MLP (mlpfused.go)
 }
 
 type devBuf struct {
@@ -242,11 +241,6 @@ func New(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("vulkan: MatvecSplit %d: want 0 to 4", opts.MatvecSplit)
 	}
 	b.mvSplit = opts.MatvecSplit
-	b.mlp.off, b.mlp.spin = opts.NoFusedMLP, mlpSpin
-	b.mlp.groups = 1024 // enough to fill an H200; more only take one empty chunk each
-	if d.Type == "CPU" {
-		b.mlp.groups = 8
-	}
 	b.attnChunk = attnChunkMin
 	b.attnOnePass = attnOnePassMax
 	b.untiledAttn = ci.max_shared < 40<<10
@@ -591,7 +585,6 @@ func (b *Backend) flush() error {
 	}
 	// With nothing left to record, mmb_run still submits an empty command
 	// buffer and waits for it and for the early submissions.
-	b.mlpFlush()
 	var first *C.mmb_cmd
 	if len(b.cmds) > 0 {
 		first = &b.cmds[0]
@@ -609,10 +602,6 @@ func (b *Backend) flush() error {
 	if err := check("run commands", r); err != nil {
 		// The command buffer's state is unknown after a failed submit or
 		// wait (device lost, timeout): refuse further work.
-		b.err = err
-		return err
-	}
-	if err := b.mlpCheck(); err != nil {
 		b.err = err
 		return err
 	}

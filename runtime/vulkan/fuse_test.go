@@ -381,7 +381,6 @@ func TestDecodeStepFused(t *testing.T) {
 			for i, before := range []bool{false, true} {
 				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 				b.noPair = before
-				b.mlp.off = true // the paired matvecs, not the fused block (TestFusedMLP)
 				if before {
 					b.attnOnePass = 0
 					b.noGroupedAttn = true // attndec per head, as one pass replaced

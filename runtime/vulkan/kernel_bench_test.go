@@ -176,7 +176,7 @@ func benchMatvec(b *testing.B, be *Backend, bw float64, dt format.DType, rows, c
 // decode step; weights rotate over at least 256 MB.
 func BenchmarkKernelMLP(b *testing.B) {
 	be, bw := benchBackend(b)
-	vs := []mlpVariant{{name: "paired"}, {name: "fused", fused: true}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4},
+	vs := []mlpVariant{{name: "paired"}, {name: "unpaired", noPair: true}, {name: "paired-split1", split: 1}, {name: "paired-split4", split: 4},
 		{name: "paired-rpw1", rpw: 1}, {name: "paired-rpw4", rpw: 4}, {name: "paired-rpw8", rpw: 8}}
 	for _, c := range mvCaps {
 		vs = append(vs, mlpVariant{name: fmt.Sprintf("paired-cap%d", c), mvCap: c}, mlpVariant{name: fmt.Sprintf("unpaired-cap%d", c), noPair: true, mvCap: c})
@@ -188,9 +188,9 @@ func BenchmarkKernelMLP(b *testing.B) {
 }
 
 type mlpVariant struct {
-	name                    string
-	noPair, noQ8Fold, fused bool
-	mvCap, split, rpw       int
+	name              string
+	noPair, noQ8Fold  bool
+	mvCap, split, rpw int
 }
 
 func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVariant) {
@@ -223,24 +223,11 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 	for _, v := range vs {
 		b.Run(strings.ToLower(dt.String())+"_2048x8192/"+v.name, func(b *testing.B) {
-			if v.fused {
-				if ok, err := be.FusedMLP(h, gn, ws[0].gate, ws[0].up, ws[0].down, hidden, ffn, 1e-5); err != nil {
-					b.Fatal(err)
-				} else if !ok {
-					b.Skipf("FusedMLP declines this block here (%d bytes of shared memory)", be.maxShared)
-				}
-			}
 			be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit, be.mvRPW = v.noPair, v.noQ8Fold, v.mvCap, v.split, v.rpw
 			defer func() { be.noPair, be.noQ8Fold, be.mvCap, be.mvSplit, be.mvRPW = false, false, 0, 0, 0 }()
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			per := perCall(b, be, reps, func(j int) {
 				w := ws[j%copies]
-				if v.fused {
-					if ok, err := be.FusedMLP(h, gn, w.gate, w.up, w.down, hidden, ffn, 1e-5); !ok || err != nil {
-						b.Fatal("FusedMLP:", ok, err)
-					}
-					return
-				}
 				if err := firstBenchErr(
 					be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
 					be.MatMul(gate, xn, w.gate, 1),

@@ -33,9 +33,6 @@ type Options struct {
 	// the device has cooperative matrices (whose fp16 inputs round the
 	// activations to 11 significant bits).
 	NoCoopMatrix bool
-	// NoFusedMLP runs a decode step's MLP block as its separate matvecs
-	// instead of one dispatch (mlpfused.comp). For benchmarks and tests.
-	NoFusedMLP bool
 	// MatvecSplit is the number of subgroups that share each row of a
 	// decode matvec (at most 4): 0 picks 2 for rows of 8192 values or more
 	// and 1 for shorter ones, 1 never splits. For benchmarks.

@@ -35,7 +35,6 @@ func main() {
 	fs.IntVar(&o.ContextTokens, "context-decode", 32, "tokens decoded at each context")
 	fs.IntVar(&o.PrefillChunk, "chunk", 0, "rows per forward pass in prefill (0: runtime default)")
 	fs.IntVar(&o.SubmitLayers, "submit-layers", 0, "layers per early GPU submission while a step is recorded (0: runtime default, -1: off)")
-	fs.BoolVar(&o.NoFusedMLP, "no-fused-mlp", false, "Vulkan: run a decode step's MLP block as separate matvecs, not one dispatch")
 	fs.IntVar(&o.MatvecSplit, "matvec-split", 0, "Vulkan: subgroups per row of a decode matvec (0: default, 1: never split)")
 	fs.IntVar(&o.Reps, "reps", 3, "repetitions of the decode and prefill timings (median reported)")
 	fs.IntVar(&o.BandwidthMiB, "bw-mib", 1024, "size of the bandwidth probe in MiB")
