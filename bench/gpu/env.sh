@@ -7,3 +7,17 @@ if [ ! -f /usr/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
   mkdir -p /usr/share/glvnd/egl_vendor.d
   echo '{"file_format_version":"1.0.0","ICD":{"library_path":"libEGL_nvidia.so.0"}}' > /usr/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
+
+# el prints the seconds since the script began, for its log.
+T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+
+# models DIR NAME:FLAGS... makes the 1B checkpoint in DIR (make_models.py)
+# and converts its f16 copy with `hfconvert FLAGS` into DIR/NAME.mmb for
+# each pair, in the background; `wait; cat DIR/done` before using them.
+models() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  (python3 bench/gpu/make_models.py "$dir" >/dev/null 2>&1
+   for s in "$@"; do IFS=: read -r n f <<< "$s"; bin/hfconvert $f "$dir/llama1b-f16" "$dir/$n.mmb" >/dev/null 2>&1; done
+   echo converted > "$dir/done") &
+}

@@ -8,7 +8,6 @@
 set -u
 . bench/gpu/env.sh
 M=/tmp/m; mkdir -p $M
-T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
 PER=${PER:-85}
 FLAGS=${FLAGS:-}
 rss() { python3 -c 'import resource,subprocess,sys,time

@@ -6,12 +6,10 @@
 # Everything goes to $OUT/kern.txt; the last lines are a summary.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
-T0=$(date +%s)
-el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+M=/tmp/m
 {
 echo "== device $(el)"; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader
-(python3 bench/gpu/make_models.py $M >/dev/null 2>&1; bin/hfconvert $M/llama1b-f16 $M/attn.mmb >/dev/null; bin/hfconvert --keep-attention 0.5 $M/llama1b-f16 $M/half.mmb >/dev/null; bin/hfconvert --keep-attention 0 $M/llama1b-f16 $M/mamba.mmb >/dev/null; bin/hfconvert --dtype q8_0 $M/llama1b-f16 $M/attn-q8.mmb >/dev/null; echo converted > $M/done) &
+models $M "attn:" "half:--keep-attention 0.5" "mamba:--keep-attention 0" "attn-q8:--dtype q8_0"
 echo "== vulkan tests $(el)"
 (cd runtime/vulkan && timeout 70 ../../bin/vulkan.test -test.count=1 2>&1 | tail -8)
 echo "== kernel benchmarks $(el)"

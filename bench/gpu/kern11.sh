@@ -5,14 +5,9 @@
 # and q8_0 models. Log: $OUT/kern11.txt.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
-T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+M=/tmp/m
 {
-(python3 bench/gpu/make_models.py $M >/dev/null 2>&1
- bin/hfconvert $M/llama1b-f16 $M/attn.mmb >/dev/null 2>&1
- bin/hfconvert --keep-attention 0 $M/llama1b-f16 $M/mamba.mmb >/dev/null 2>&1
- bin/hfconvert --dtype q8_0 $M/llama1b-f16 $M/attn-q8.mmb >/dev/null 2>&1
- echo converted > $M/done) &
+models $M "attn:" "mamba:--keep-attention 0" "attn-q8:--dtype q8_0"
 echo "== vulkan tests $(el)"
 (cd runtime/vulkan && timeout 100 ../../bin/vulkan.test -test.count=1 -test.run 'Split|Prefetch|DecodeStepFused$|Gocoder' 2>&1 | tail -3)
 echo "== kernels $(el)"

@@ -3,11 +3,10 @@
 # Q8_0 matvec with 4 words per lane; decode of the 1B models. Log: $OUT/kern5.txt.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
-T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+M=/tmp/m
 {
 echo "== device $(el)"; bin/mmbrun --list-devices
-(python3 bench/gpu/make_models.py $M >/dev/null 2>&1; for s in "attn:" "half:--keep-attention 0.5" "mamba:--keep-attention 0" "attn-q8:--dtype q8_0"; do IFS=: read n f <<< "$s"; bin/hfconvert $f $M/llama1b-f16 $M/$n.mmb >/dev/null 2>&1; done; echo converted > $M/done) &
+models $M "attn:" "half:--keep-attention 0.5" "mamba:--keep-attention 0" "attn-q8:--dtype q8_0"
 echo "== vulkan tests $(el)"
 (cd runtime/vulkan && timeout 150 ../../bin/vulkan.test -test.count=1 -test.v 2>&1 | grep -E '^(--- |FAIL|ok|PASS)|coopmat_test|panic' | grep -v -- '--- PASS: TestConformance.*/\|--- PASS: TestCoop.*/' | head -60)
 echo "== kernel benchmarks $(el)"

@@ -4,10 +4,9 @@
 # mmbbench of the q8_0 1B model. Log: $OUT/kern6.txt.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
-T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+M=/tmp/m
 {
-(python3 bench/gpu/make_models.py $M >/dev/null 2>&1; bin/hfconvert --dtype q8_0 $M/llama1b-f16 $M/attn-q8.mmb >/dev/null 2>&1; echo converted > $M/done) &
+models $M "attn-q8:--dtype q8_0"
 echo "== vulkan tests $(el)"
 (cd runtime/vulkan && timeout 150 ../../bin/vulkan.test -test.count=1 -test.v 2>&1 | grep -E '^(--- |FAIL|ok|PASS)|coopmat_test|panic' | grep -v -- '--- PASS: TestConformance.*/\|--- PASS: TestCoop.*/' | head -60)
 echo "== kernel benchmarks $(el)"

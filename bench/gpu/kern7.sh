@@ -4,11 +4,9 @@
 # layer with synchronization validation (validate.sh). Log: $OUT/kern7.txt.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
-T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+M=/tmp/m
 {
-python3 bench/gpu/make_models.py $M >/dev/null 2>&1
-for s in "attn:" "attn-q8:--dtype q8_0"; do IFS=: read n f <<< "$s"; bin/hfconvert $f $M/llama1b-f16 $M/$n.mmb >/dev/null 2>&1; done
+models $M "attn:" "attn-q8:--dtype q8_0"; wait
 for s in "attn:--prefill 512,4k --contexts 1k" "attn-q8:--prefill 4k --contexts none"; do
   IFS=: read m f <<< "$s"
   echo "== mmbbench $m $f $(el)"

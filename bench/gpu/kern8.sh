@@ -4,10 +4,9 @@
 # (the machine is noisy). Log: $OUT/kern8.txt.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
+M=/tmp/m
 {
-python3 bench/gpu/make_models.py $M >/dev/null 2>&1
-bin/hfconvert $M/llama1b-f16 $M/attn.mmb >/dev/null 2>&1
+models $M "attn:"; wait
 for rep in 1 2; do
   for k in -1 1 2 3 4 8; do
     echo "submit-layers $k: $(timeout 60 bin/mmbbench --backend vulkan --prefill none --contexts none --submit-layers $k $M/attn.mmb 2>&1 | grep '^mmbbench: decode')"

@@ -4,10 +4,9 @@
 # context for the pure-attention and 50 % Mamba 1B models. Log: $OUT/kern9.txt.
 set -u
 . bench/gpu/env.sh
-M=/tmp/m; mkdir -p $M
-T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 ))s]"; }
+M=/tmp/m
 {
-(python3 bench/gpu/make_models.py $M >/dev/null 2>&1; bin/hfconvert $M/llama1b-f16 $M/attn.mmb >/dev/null 2>&1; bin/hfconvert --keep-attention 0.5 $M/llama1b-f16 $M/half.mmb >/dev/null 2>&1; echo converted > $M/done) &
+models $M "attn:" "half:--keep-attention 0.5"
 echo "== vulkan tests $(el)"
 (cd runtime/vulkan && timeout 150 ../../bin/vulkan.test -test.count=1 -test.run 'Conformance|Fixtures|Attention|DecodeStep|DecodeAllocs|Gocoder' 2>&1 | tail -3)
 echo "== kernels $(el)"
