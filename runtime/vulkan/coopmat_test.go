@@ -47,14 +47,20 @@ func readBuf(t *testing.T, b *Backend, x rt.Buffer, n int) []float32 {
 	return out
 }
 
-func TestCoopMatmul(t *testing.T) {
-	b := newCoop(t)
-	defer b.Close()
-	r := uint64(7)
-	next := func() float32 {
+// lcg returns a generator of values in [-1, 1) from a 64-bit linear
+// congruential sequence started at seed.
+func lcg(seed uint64) func() float32 {
+	r := seed
+	return func() float32 {
 		r = r*6364136223846793005 + 1442695040888963407
 		return float32(int32(r>>32)) / float32(1<<31)
 	}
+}
+
+func TestCoopMatmul(t *testing.T) {
+	b := newCoop(t)
+	defer b.Close()
+	next := lcg(7)
 	// Row counts that leave partial 64- and 128-row blocks; N both
 	// multiples of 128 and not. Q8_0 weights are dequantised to f16 as they
 	// are staged: the reference uses f16(scale·q).
@@ -142,11 +148,7 @@ func TestCoopMatmul(t *testing.T) {
 func TestCoopAttention(t *testing.T) {
 	b := newCoop(t)
 	defer b.Close()
-	r := uint64(11)
-	next := func() float32 {
-		r = r*6364136223846793005 + 1442695040888963407
-		return float32(int32(r>>32)) / float32(1<<31)
-	}
+	next := lcg(11)
 	for _, c := range []struct{ heads, kv, hd, pos0, rows int }{
 		{4, 2, 64, 0, 64}, {4, 2, 64, 0, 100}, {4, 1, 64, 37, 70}, {2, 2, 64, 300, 129}, {4, 2, 128, 5, 90},
 	} {
