@@ -26,6 +26,9 @@ type mlpCase struct {
 	rows, k, n int  // token rows, hidden, ffn
 	norm       bool // x = RMSNorm(h) (the matvecs fold it) rather than a buffer of its own
 	swap       bool // up recorded before gate
+	// wscale (0: 1) narrows the weights' range, so that long rows keep
+	// gate far from where silu underflows float32.
+	wscale float64
 }
 
 type mlpWeights struct {
@@ -63,9 +66,13 @@ func (c mlpCase) weights(t *testing.T, b *Backend, r *rand.Rand) mlpWeights {
 		return w, exact
 	}
 	var w mlpWeights
-	w.wg, w.eg = up(c.dt, c.n, c.k, vals(c.n*c.k, -1, 1))
-	w.wu, w.eu = up(c.dt, c.n, c.k, vals(c.n*c.k, -1, 1))
-	w.wd, w.ed = up(c.dt, c.k, c.n, vals(c.k*c.n, -1, 1))
+	ws := c.wscale
+	if ws == 0 {
+		ws = 1
+	}
+	w.wg, w.eg = up(c.dt, c.n, c.k, vals(c.n*c.k, -ws, ws))
+	w.wu, w.eu = up(c.dt, c.n, c.k, vals(c.n*c.k, -ws, ws))
+	w.wd, w.ed = up(c.dt, c.k, c.n, vals(c.k*c.n, -ws, ws))
 	w.gn, w.en = up(format.F32, 1, c.k, vals(c.k, 0.5, 1.5)) // f32: what lets a matvec fold the norm
 	w.h, w.x = vals(c.rows*c.k, -2, 2), vals(c.rows*c.k, -1, 1)
 	return w
@@ -645,5 +652,43 @@ func TestAttentionGrouped(t *testing.T) {
 			checkBounded(t, "split", outs[1], r)
 			checkPaths(t, "attention, grouped against split", outs[0], outs[1], r)
 		})
+	}
+}
+
+// TestSplitLongRows: rows long enough that each subgroup of a split takes
+// rounds of its own (1536 values: 3 rounds of loads per row on lavapipe's
+// 8-wide subgroups for f16 and Q8_0, 6 for f32), split 1, 2 and 3 ways,
+// paired and unpaired, for 1 and 3 token rows: every output stays within
+// the float32 bound of the float64 reference. (The suite's other split
+// tests use short rows, where only the first part gets words.)
+func TestSplitLongRows(t *testing.T) {
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	defer b.Close()
+	if !b.subgroup {
+		t.Fatal("no subgroup arithmetic: matvec4 is not used (lavapipe has it)")
+	}
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {
+		for _, rows := range []int{1, 3} {
+			c := mlpCase{dt: dt, rows: rows, k: 1536, n: 1536, norm: true, wscale: 0.25}
+			w := c.weights(t, b, r)
+			gate, up, act, down, h := c.reference(w)
+			for _, split := range []int{1, 2, 3} {
+				for _, noPair := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%v split %d noPair %v", c, split, noPair), func(t *testing.T) {
+						b.mvSplit = split
+						defer func() { b.mvSplit = 0 }()
+						o := c.run(t, b, w, noPair)
+						for _, x := range []struct {
+							name string
+							got  []float32
+							r    bounded
+						}{{"gate", o.gate, gate}, {"up", o.up, up}, {"act", o.act, act}, {"down", o.down, down}, {"h", o.h, h}} {
+							checkBounded(t, x.name, x.got, x.r)
+						}
+					})
+				}
+			}
+		}
 	}
 }
