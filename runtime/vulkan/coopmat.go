@@ -46,12 +46,12 @@ func (b *Backend) scratch(d *devBuf, need uint64) (C.VkBuffer, error) {
 	return d.h, nil
 }
 
-// toF16 records tof16: dst holds rows of width w (even) from src, scaled by
-// mul, then zero rows up to pad.
-func (b *Backend) toF16(dst, src C.VkBuffer, rows, pad, w, sstride, soff int, mul float32) error {
+// toF16 records tof16: dst holds the first rows rows of width w (even) of
+// src in f16, then zero rows up to pad.
+func (b *Backend) toF16(dst, src C.VkBuffer, rows, pad, w int) error {
 	n := pad * w / 2
 	return b.dispatch("tof16", specElem, ceilDiv(n, wgElem), []C.VkBuffer{dst, src}, 1<<0,
-		uint32(rows), uint32(pad), uint32(w), uint32(sstride), uint32(soff), 0, fbits(mul))
+		uint32(rows), uint32(pad), uint32(w))
 }
 
 func (b *Backend) matmulCoop(d, xb *buffer, wt *weight, rows int) error {
@@ -91,10 +91,10 @@ func (b *Backend) attentionCoop(o, q, kc, vc *buffer, rows, pos0, heads, kvHeads
 	if err != nil {
 		return err
 	}
-	if err := b.toF16(k16, kc.h, L, pad, kvd, kvd, 0, 1); err != nil {
+	if err := b.toF16(k16, kc.h, L, pad, kvd); err != nil {
 		return err
 	}
-	if err := b.toF16(v16, vc.h, L, pad, kvd, kvd, 0, 1); err != nil {
+	if err := b.toF16(v16, vc.h, L, pad, kvd); err != nil {
 		return err
 	}
 	name := "attncm"

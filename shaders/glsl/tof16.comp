@@ -1,12 +1,12 @@
 #version 450
-// dst[r, c] = f16(src[soff + r·sstride + c]) for r < rows, c < w, and 0 for
-// rows ≤ r < pad: the f16 operands of the cooperative-matrix shaders. Values
+// dst[r, c] = f16(src[r·w + c]) for r < rows, c < w, and 0 for rows ≤ r <
+// pad: the f16 copies of the caches that attncm reads. Values
 // beyond f16's range are clamped to ±65504 rather than becoming ±inf (which
 // would turn the fp32 sums into inf or NaN). w is even; dst is packed pairs.
 layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) writeonly buffer DB { uint D[]; };
 layout(std430, binding = 1) readonly buffer SB { float S[]; };
-layout(push_constant) uniform PC { uint rows, pad, w, sstride, soff, doff, mul; } pc;
+layout(push_constant) uniform PC { uint rows, pad, w; } pc;
 
 void main() {
 	uint hw = pc.w / 2u;
@@ -15,8 +15,8 @@ void main() {
 	uint r = i / hw, c = 2u * (i % hw);
 	vec2 v = vec2(0.0);
 	if (r < pc.rows) {
-		uint s = pc.soff + r * pc.sstride + c;
-		v = clamp(vec2(S[s], S[s + 1u]) * uintBitsToFloat(pc.mul), -65504.0, 65504.0);
+		uint s = r * pc.w + c;
+		v = clamp(vec2(S[s], S[s + 1u]), -65504.0, 65504.0);
 	}
-	D[pc.doff + i] = packHalf2x16(v);
+	D[i] = packHalf2x16(v);
 }
