@@ -61,3 +61,15 @@ type OpTime struct {
 	Count   int
 	Seconds float64
 }
+
+// MLPBlock is implemented by backends that can run a decode row's whole
+// SwiGLU MLP block as one op (a GPU, where each op boundary is a pipeline
+// stage that drains before the next starts).
+type MLPBlock interface {
+	// MLP adds down · (silu(gate·n) ⊙ (up·n)) to each row of h ([rows,
+	// dim], dim = norm.Cols()), where n = RMSNorm(h row, norm, eps). It
+	// reports false, having queued nothing, when it has no fused form for
+	// these rows or weights; the caller then runs the ops one by one.
+	// Unlike those ops it leaves no gate, up or activation buffers.
+	MLP(h Buffer, norm, gate, up, down Weight, rows int, eps float32) (bool, error)
+}

@@ -299,16 +299,27 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 				return err
 			}
 		}
-		if err := firstErr(
-			b.Add(sc.h, sc.tmp, R*D),
-			b.RMSNorm(sc.xn, sc.h, ly.postNorm, R, D, eps),
-			b.MatMul(sc.gate, sc.xn, ly.gate, R),
-			b.MatMul(sc.up, sc.xn, ly.up, R),
-			b.SwiGLU(sc.act, sc.gate, sc.up, R*I),
-			b.MatMul(sc.tmp, sc.act, ly.down, R),
-			b.Add(sc.h, sc.tmp, R*D),
-		); err != nil {
+		if err := b.Add(sc.h, sc.tmp, R*D); err != nil {
 			return err
+		}
+		fused := false
+		if mb, ok := b.(MLPBlock); ok {
+			var err error
+			if fused, err = mb.MLP(sc.h, ly.postNorm, ly.gate, ly.up, ly.down, R, eps); err != nil {
+				return err
+			}
+		}
+		if !fused {
+			if err := firstErr(
+				b.RMSNorm(sc.xn, sc.h, ly.postNorm, R, D, eps),
+				b.MatMul(sc.gate, sc.xn, ly.gate, R),
+				b.MatMul(sc.up, sc.xn, ly.up, R),
+				b.SwiGLU(sc.act, sc.gate, sc.up, R*I),
+				b.MatMul(sc.tmp, sc.act, ly.down, R),
+				b.Add(sc.h, sc.tmp, R*D),
+			); err != nil {
+				return err
+			}
 		}
 		if li < len(m.layers)-1 {
 			if err := s.record(li+1, sc.h, R); err != nil {

@@ -39,6 +39,7 @@ type Options struct {
 	PrefillChunk  int   // rows per forward pass of a prefill; 0: the runtime's default
 	SubmitLayers  int   // runtime.Options.SubmitLayers (0: default, negative: off)
 	MatvecSplit   int   // vulkan.Options.MatvecSplit (0: default, 1: never)
+	MLPFeatures   int   // vulkan.Options.MLPFeatures (0: default, -1: no one-dispatch MLP block)
 	Reps          int   // repetitions of the decode and prefill timings; the median counts (default 3)
 	BandwidthMiB  int   // size of the bandwidth probe (default 1024)
 	Profile       bool
@@ -185,7 +186,7 @@ func Run(o Options, stdout, stderr io.Writer) error {
 		}
 	}
 	open := func() (runtime.Backend, error) {
-		return runcmd.OpenBackend("mmbbench", o.Backend, vulkan.Options{Device: o.Device, MatvecSplit: o.MatvecSplit}, o.Threads, stderr)
+		return runcmd.OpenBackend("mmbbench", o.Backend, vulkan.Options{Device: o.Device, MatvecSplit: o.MatvecSplit, MLPFeatures: o.MLPFeatures}, o.Threads, stderr)
 	}
 	res, err := Measure(f, rev, open, o, stderr)
 	if err != nil {

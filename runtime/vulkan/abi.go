@@ -18,7 +18,8 @@ package vulkan
 	X(VkDescriptorPoolCreateInfo) X(VkDescriptorSetAllocateInfo) X(VkDescriptorBufferInfo) \
 	X(VkWriteDescriptorSet) X(VkCommandPoolCreateInfo) X(VkCommandBufferAllocateInfo) \
 	X(VkCommandBufferBeginInfo) X(VkBufferCopy) X(VkMemoryBarrier) X(VkSubmitInfo) X(VkFenceCreateInfo) X(VkQueryPoolCreateInfo) \
-	X(VkPhysicalDeviceCooperativeMatrixFeaturesNV) X(VkCooperativeMatrixPropertiesNV)
+	X(VkPhysicalDeviceCooperativeMatrixFeaturesNV) X(VkCooperativeMatrixPropertiesNV) \
+	X(VkPhysicalDeviceShaderAtomicFloatFeaturesEXT)
 
 #define ABI_FIELDS(X) X(VkPhysicalDeviceProperties, limits) X(VkPhysicalDeviceProperties, pipelineCacheUUID) \
 	X(VkPhysicalDeviceLimits, maxStorageBufferRange) X(VkPhysicalDeviceLimits, maxComputeSharedMemorySize) \
@@ -27,7 +28,8 @@ package vulkan
 	X(VkPhysicalDeviceVulkan12Features, shaderFloat16) X(VkPhysicalDeviceVulkan12Features, shaderInt8) \
 	X(VkPhysicalDeviceVulkan12Features, subgroupBroadcastDynamicId) X(VkPhysicalDeviceVulkan12Features, vulkanMemoryModel) \
 	X(VkCooperativeMatrixPropertiesNV, AType) X(VkCooperativeMatrixPropertiesNV, scope) X(VkComputePipelineCreateInfo, layout) \
-	X(VkWriteDescriptorSet, pBufferInfo) X(VkSubmitInfo, pCommandBuffers)
+	X(VkWriteDescriptorSet, pBufferInfo) X(VkSubmitInfo, pCommandBuffers) \
+	X(VkPhysicalDeviceShaderAtomicFloatFeaturesEXT, shaderBufferFloat32AtomicAdd)
 
 // The same text is printed by a program built against the system
 // vulkan_core.h in abi_test.go.

@@ -59,6 +59,13 @@ type Backend struct {
 	// mvSplit: subgroups per matvec4 row; 0 picks split's choice, 1 never
 	// splits.
 	mvSplit int
+	// mlpF: ffn features per workgroup of the one-dispatch MLP block
+	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
+	mlpF    int
+	mlpSnap devBuf
+	// lastResid is the residual matvec recorded last (idx as mvCall's), which
+	// an MLP block may turn into its SNAP form.
+	lastResid mvCall
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.
@@ -226,7 +233,7 @@ func New(opts Options) (*Backend, error) {
 	// 16-bit storage, fp16 and int8 are enabled where present; the shaders
 	// read every weight dtype through 32-bit words (so they also run where
 	// these are absent) and accumulate in fp32 as the interface requires.
-	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cbool(b.coopmat), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
+	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cbool(b.coopmat), cbool(d.AtomicFloatAdd && opts.MLPFeatures >= 0), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	for i := range b.specMV {
@@ -241,6 +248,16 @@ func New(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("vulkan: MatvecSplit %d: want 0 to 4", opts.MatvecSplit)
 	}
 	b.mvSplit = opts.MatvecSplit
+	switch opts.MLPFeatures {
+	case 0, 32, 64:
+		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && opts.MLPFeatures >= 0 {
+			b.mlpF = max(opts.MLPFeatures, mlpFeatures)
+		}
+	case -1:
+	default:
+		b.Close()
+		return nil, fmt.Errorf("vulkan: MLPFeatures %d: want 0, 32, 64 or -1", opts.MLPFeatures)
+	}
 	b.attnChunk = attnChunkMin
 	b.attnOnePass = attnOnePassMax
 	b.untiledAttn = ci.max_shared < 40<<10
@@ -447,6 +464,11 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 		}
 		b.pipeline("matvec4ng_"+sfx, spec[:])
 		b.pipeline("matvec4g_"+sfx, spec[:])
+		if b.mlpF > 0 {
+			b.pipeline("matvec4rc_"+sfx, spec[:])
+			ms := b.mlpSpec(1)
+			b.pipeline("mlp_"+sfx, ms[:])
+		}
 	}
 }
 
@@ -595,7 +617,7 @@ func (b *Backend) flush() error {
 	clear(b.norms)
 	clear(b.glus)
 	b.fresh = b.fresh[:0]
-	b.lastMV = mvCall{}
+	b.lastMV, b.lastResid = mvCall{}, mvCall{}
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -678,7 +700,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [4]uint32
+	spec [5]uint32
 	n    int
 }
 
@@ -967,7 +989,7 @@ func (b *Backend) submit() error {
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1
 	b.fresh = b.fresh[:0]
-	b.lastMV = mvCall{}
+	b.lastMV, b.lastResid = mvCall{}, mvCall{}
 	b.submits++
 	b.inFlight = true
 	if err := check("submit commands", r); err != nil {

@@ -50,6 +50,8 @@ func deviceInfo(i int) (DeviceInfo, C.mmb_devinfo, error) {
 		Storage16:          ci.storage16 != 0,
 		Storage8:           ci.storage8 != 0,
 		CoopMatrix:         ci.coopmat_nv != 0,
+		AtomicFloatAdd:     ci.atomic_add_f32 != 0,
+		SubgroupShuffle:    ci.subgroup_stages&0x20 != 0 && ci.subgroup_ops&0x10 != 0,
 		typeRank:           rank,
 	}
 	return d, ci, nil

@@ -142,7 +142,8 @@ typedef struct features {
 	VkPhysicalDeviceVulkan12Features f12;
 	VkPhysicalDevice16BitStorageFeatures s16; // used on 1.1 devices only
 	VkPhysicalDeviceCooperativeMatrixFeaturesNV cm; // chained when the extension exists
-	int v12, cm_ext;
+	VkPhysicalDeviceShaderAtomicFloatFeaturesEXT af; // likewise
+	int v12, cm_ext, af_ext;
 } features;
 
 static int device_has_ext(VkPhysicalDevice pd, const char *name) {
@@ -163,9 +164,15 @@ static void query_features(VkPhysicalDevice pd, uint32_t api, features *f) {
 		f->f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
 		f->f2.pNext = &f->f11;
 		f->f11.pNext = &f->f12;
+		void **tail = &f->f12.pNext;
 		if ((f->cm_ext = device_has_ext(pd, "VK_NV_cooperative_matrix"))) {
 			f->cm.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
-			f->f12.pNext = &f->cm;
+			*tail = &f->cm;
+			tail = &f->cm.pNext;
+		}
+		if ((f->af_ext = device_has_ext(pd, "VK_EXT_shader_atomic_float"))) {
+			f->af.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT;
+			*tail = &f->af;
 		}
 	} else {
 		f->s16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
@@ -247,6 +254,7 @@ int mmb_device_info(int index, mmb_devinfo *out) {
 		out->int8 = f.f12.shaderInt8;
 		out->storage8 = f.f12.storageBuffer8BitAccess;
 		out->coopmat_nv = coopmat_ok(pd, &f);
+		out->atomic_add_f32 = f.af_ext && f.af.shaderBufferFloat32AtomicAdd;
 	} else {
 		out->storage16 = f.s16.storageBuffer16BitAccess;
 	}
@@ -338,7 +346,7 @@ static int load_device_fns(mmb_ctx *c) {
 	return VK_SUCCESS;
 }
 
-int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, const void *cache, size_t cache_len, mmb_ctx **out) {
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, int wantaf, const void *cache, size_t cache_len, mmb_ctx **out) {
 	*out = NULL;
 	if (index < 0 || (uint32_t)index >= npdev) return MMB_ERR_NO_DEVICE;
 	mmb_ctx *c = calloc(1, sizeof *c);
@@ -386,16 +394,24 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, co
 	}
 	en.f2.features.shaderInt16 = have.f2.features.shaderInt16;
 
-	const char *dexts[2];
+	const char *dexts[3];
 	uint32_t ndext = 0;
+	void **tail = &en.f12.pNext;
 	if (wantcm && have.v12 && coopmat_ok(c->pd, &have)) {
 		dexts[ndext++] = "VK_NV_cooperative_matrix";
 		en.cm.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
 		en.cm.cooperativeMatrix = 1;
-		en.f12.pNext = &en.cm;
+		*tail = &en.cm;
+		tail = &en.cm.pNext;
 		en.f12.vulkanMemoryModel = 1;
 		en.f12.shaderFloat16 = 1;
 		en.f11.storageBuffer16BitAccess = 1;
+	}
+	if (wantaf && have.v12 && have.af_ext && have.af.shaderBufferFloat32AtomicAdd) {
+		dexts[ndext++] = "VK_EXT_shader_atomic_float";
+		en.af.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT;
+		en.af.shaderBufferFloat32AtomicAdd = 1;
+		*tail = &en.af;
 	}
 	uint32_t ne = 0;
 	if (p_vkEnumerateDeviceExtensionProperties(c->pd, NULL, &ne, NULL) == VK_SUCCESS && ne > 0) {

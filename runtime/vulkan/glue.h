@@ -24,6 +24,7 @@ typedef struct mmb_devinfo {
 	uint32_t subgroup_size, subgroup_stages, subgroup_ops;
 	uint32_t storage16, float16, int8, storage8;
 	uint32_t coopmat_nv; // 16×16×16 fp16·fp16+fp32 subgroup matrices, memory model (see glue.c)
+	uint32_t atomic_add_f32; // VK_EXT_shader_atomic_float's shaderBufferFloat32AtomicAdd
 	uint32_t max_wg_invocations, max_wg_size_x, max_shared, max_push;
 	uint32_t max_wg_count[3];
 	uint32_t max_storage_range;
@@ -58,7 +59,7 @@ uint32_t mmb_instance_version(void);
 int mmb_device_count(void);
 int mmb_device_info(int index, mmb_devinfo *out);
 
-int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, const void *cache, size_t cache_len, mmb_ctx **out);
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, int wantaf, const void *cache, size_t cache_len, mmb_ctx **out);
 void mmb_ctx_destroy(mmb_ctx *c);
 int mmb_cache_data(mmb_ctx *c, void *out, size_t *len);
 

@@ -245,6 +245,89 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	}
 }
 
+// BenchmarkKernelMLPBlock times the tail of a decode layer at the 1B
+// model's f16 and Q8_0 shapes: the attention output projection (2048 ×
+// 2048) with its residual Add, then the MLP block, as runtime/session.go
+// records them: "stages" is the paired gate/up matvec, a barrier, and down
+// with its residual (the backend without the MLP block); "blockN" the
+// one-dispatch MLP block with N features per workgroup, fed by the
+// projection's copy of h. Weights rotate over at least 256 MB.
+func BenchmarkKernelMLPBlock(b *testing.B) {
+	be, bw := benchBackend(b)
+	if be.mlpF == 0 {
+		b.Skip("no MLP block on this device")
+	}
+	defer func(f int) { be.mlpF = f }(be.mlpF)
+	for _, dt := range []format.DType{format.F16, format.Q8_0} {
+		const hidden, ffn = 2048, 8192
+		wb, _ := dt.NBytes([]int64{ffn, hidden})
+		ob, _ := dt.NBytes([]int64{hidden, hidden})
+		per := 3*wb + ob
+		copies := int(max(1, (256<<20+per-1)/per))
+		type layer struct{ o, gate, up, down rt.Weight }
+		ws := make([]layer, copies)
+		upload := func(rows, cols int, seed uint64) rt.Weight {
+			w, err := be.Upload("w", dt, rows, cols, randomWeight(dt, rows, cols, seed))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return w
+		}
+		for i := range ws {
+			s := uint64(4 * i)
+			ws[i] = layer{upload(hidden, hidden, s+1), upload(ffn, hidden, s+2), upload(ffn, hidden, s+3), upload(hidden, ffn, s+4)}
+		}
+		ones := make([]byte, 4*hidden)
+		for i := 0; i < hidden; i++ {
+			binary.LittleEndian.PutUint32(ones[4*i:], 0x3f800000)
+		}
+		gn, err := be.Upload("norm", format.F32, 1, hidden, ones)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := filled(b, be, hidden, func(i int) float32 { return float32(i%19)/9 - 1 })
+		att := filled(b, be, hidden, func(i int) float32 { return float32(i%7)/700 - 0.005 })
+		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
+		gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
+		for _, v := range []struct {
+			name string
+			f    int
+		}{{"stages", 0}, {"block32", 32}, {"block64", 64}} {
+			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
+				be.mlpF = v.f
+				reps := max(copies, int(0.02*bw/float64(per)))
+				t := perCall(b, be, reps, func(j int) {
+					w := ws[j%copies]
+					if err := firstBenchErr(be.MatMul(tmp, att, w.o, 1), be.Add(h, tmp, hidden)); err != nil {
+						b.Fatal(err)
+					}
+					fused, err := be.MLP(h, gn, w.gate, w.up, w.down, 1, 1e-5)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if fused != (v.f > 0) {
+						b.Fatalf("fused %v with %d features", fused, v.f)
+					}
+					if !fused {
+						if err := firstBenchErr(
+							be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
+							be.MatMul(gate, xn, w.gate, 1),
+							be.MatMul(up, xn, w.up, 1),
+							be.SwiGLU(act, gate, up, ffn),
+							be.MatMul(tmp, act, w.down, 1),
+							be.Add(h, tmp, hidden),
+						); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.ReportMetric(t*1e6, "µs/tail")
+				b.ReportMetric(float64(per)/t/1e9, "GB/s")
+			})
+		}
+	}
+}
+
 // perCall times op (given the repetition index) reps times per submission:
 // once untimed (pipelines, descriptor sets), then b.N times; it returns the
 // seconds per op.

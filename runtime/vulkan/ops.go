@@ -239,7 +239,12 @@ func (b *Backend) Add(dst, src rt.Buffer, n int) error {
 		}
 		mv.bufs[4], mv.nb = d.h, 5
 		mv.kind++ // mvPlain → mvResid, mvGlu → mvGluResid
-		return b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:5], 1<<2|1<<4, mv.pc[:mv.npc]...)
+		if err := b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:5], 1<<2|1<<4, mv.pc[:mv.npc]...); err != nil {
+			return err
+		}
+		mv.idx = len(b.cmds)
+		b.lastResid = mv
+		return nil
 	}
 	return b.dispatch("add", specElem, ceilDiv(n, wgElem), []C.VkBuffer{d.h, s.h}, 1<<0, uint32(n))
 }

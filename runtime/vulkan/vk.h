@@ -459,6 +459,24 @@ typedef struct VkPhysicalDeviceCooperativeMatrixFeaturesNV {
 	VkBool32 cooperativeMatrixRobustBufferAccess;
 } VkPhysicalDeviceCooperativeMatrixFeaturesNV;
 
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT 1000260000
+typedef struct VkPhysicalDeviceShaderAtomicFloatFeaturesEXT {
+	VkStructureType sType;
+	void *pNext;
+	VkBool32 shaderBufferFloat32Atomics;
+	VkBool32 shaderBufferFloat32AtomicAdd;
+	VkBool32 shaderBufferFloat64Atomics;
+	VkBool32 shaderBufferFloat64AtomicAdd;
+	VkBool32 shaderSharedFloat32Atomics;
+	VkBool32 shaderSharedFloat32AtomicAdd;
+	VkBool32 shaderSharedFloat64Atomics;
+	VkBool32 shaderSharedFloat64AtomicAdd;
+	VkBool32 shaderImageFloat32Atomics;
+	VkBool32 shaderImageFloat32AtomicAdd;
+	VkBool32 sparseImageFloat32Atomics;
+	VkBool32 sparseImageFloat32AtomicAdd;
+} VkPhysicalDeviceShaderAtomicFloatFeaturesEXT;
+
 #define VK_COMPONENT_TYPE_FLOAT16_NV 0
 #define VK_COMPONENT_TYPE_FLOAT32_NV 1
 #define VK_SCOPE_SUBGROUP_NV 3

@@ -37,6 +37,10 @@ type Options struct {
 	// decode matvec (at most 4): 0 picks 2 for rows of 8192 values or more
 	// and 1 for shorter ones, 1 never splits. For benchmarks.
 	MatvecSplit int
+	// MLPFeatures is the number of ffn features per workgroup of the
+	// one-dispatch decode MLP block (Backend.MLP; 32 or 64): 0 picks 32, -1
+	// turns the block off (gate/up and down as two stages). For benchmarks.
+	MLPFeatures int
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
 	CacheDir string
@@ -62,6 +66,11 @@ type DeviceInfo struct {
 	// CoopMatrix: VK_NV_cooperative_matrix with 16×16×16 fp16 matrices
 	// accumulating in fp32 (tensor cores), used for prefill matmuls.
 	CoopMatrix bool
+	// AtomicFloatAdd: VK_EXT_shader_atomic_float's float32 atomic add on
+	// storage buffers, which the one-dispatch MLP block needs.
+	AtomicFloatAdd bool
+	// SubgroupShuffle: subgroupShuffleXor, likewise.
+	SubgroupShuffle bool
 
 	typeRank int
 }
@@ -82,6 +91,9 @@ func (d DeviceInfo) String() string {
 	}
 	if d.CoopMatrix {
 		f = append(f, "cooperative matrix")
+	}
+	if d.AtomicFloatAdd {
+		f = append(f, "float atomic add")
 	}
 	feat := "none"
 	if len(f) > 0 {

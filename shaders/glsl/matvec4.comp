@@ -29,6 +29,18 @@
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
 // A = silu(Y)·Y2 (binding 6), so that the down projection reads A plainly
 // instead of recomputing SwiGLU for every output row.
+// SNAP (with RESID): h is also stored into binding 5, a copy that an MLP
+// dispatch (below) reads while it adds into h.
+// MLP (with NORM and PAIR): the whole MLP block of up to MAXR decode rows in
+// one dispatch, h += down · (silu(gate · n)·(up · n)) with n = RMSNorm(h),
+// split over the ffn features: workgroup g computes the FPW (constant 4)
+// features from g·FPW on of gate and up (a subgroup per feature, as PAIR),
+// keeps their SwiGLU in shared memory, then multiplies the FPW columns of
+// down from g·FPW on by them and adds the 2048-odd partial sums into h with
+// float atomics. No stage waits for another: the down weights stream as
+// soon as a workgroup has its features, where the unfused block drains
+// the gate/up stage before down may start. h is read from the copy at
+// binding 1 (SNAP), since other workgroups add into h meanwhile.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -38,13 +50,24 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint RPW = 1;
 layout(constant_id = 2) const uint MAXR = 1;
 layout(constant_id = 3) const uint SPLIT = 1;
+layout(constant_id = 4) const uint FPW = 32; // MLP: features per workgroup
 layout(std430, binding = 0) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 0) readonly buffer WS { uint W1[]; };
 layout(std430, binding = 1) readonly buffer XB { vec4 X4[]; };
+#ifdef MLP
+#extension GL_EXT_shader_atomic_float : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+layout(std430, binding = 2) buffer HB { float H[]; };
+layout(std430, binding = 5) readonly buffer DB { uvec4 D4[]; };
+layout(std430, binding = 5) readonly buffer DS { uint D1[]; };
+#else
 layout(std430, binding = 2) writeonly buffer YB { float Y[]; };
+#endif
 #ifdef NORM
 layout(std430, binding = 3) readonly buffer GB { vec4 G4[]; };
-#ifdef ROPE
+#ifdef MLP
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint sod; } pc;
+#elif defined(ROPE)
 layout(std430, binding = 4) readonly buffer FB { float F[]; };
 layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; } pc;
 #include "sincos.glsl"
@@ -60,6 +83,9 @@ layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
 #endif
 #ifdef RESID
 layout(std430, binding = 4) buffer HB { float H[]; };
+#ifdef SNAP
+layout(std430, binding = 5) writeonly buffer SB { float S[]; };
+#endif
 #endif
 #ifdef PAIR
 #if defined(SWIGLU) || defined(RESID) || defined(ROPE)
@@ -67,8 +93,10 @@ layout(std430, binding = 4) buffer HB { float H[]; };
 #endif
 layout(std430, binding = 4) readonly buffer W2B { uvec4 V4[]; };
 layout(std430, binding = 4) readonly buffer W2S { uint V1[]; };
+#ifndef MLP
 layout(std430, binding = 5) writeonly buffer Y2B { float Y2[]; };
 layout(std430, binding = 6) writeonly buffer AB { float A[]; };
+#endif
 #endif
 
 // xin is x's vec4 i of token row r.
@@ -291,7 +319,87 @@ void sums(uint n, bool ok, uint part) {
 #endif
 }
 
+#ifdef MLP
+// Values per 16-byte word of down.
+#ifdef W_q8
+#define VW 16u
+#elif defined(W_f32)
+#define VW 4u
+#else
+#define VW 8u
+#endif
+#define CW (FPW / VW) // words of a down row's FPW columns: lanes that share a row
+#define U2 4u       // down words per lane per round
+shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
+
+void mlp() {
+	uint f0 = group_id() * FPW;
+	// Gate and up: one feature per subgroup at a time, as PAIR with NORM.
+	for (uint i = gl_SubgroupID; i < FPW; i += gl_NumSubgroups) {
+		uint n = f0 + i;
+		bool ok = n < pc.N;
+		if (ok) rowdot(n, 0u); // subgroup-uniform
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+			float a = 0.0;
+			if (ok && r < pc.rows) {
+				float inv = inversesqrt(ss[r] / float(pc.K) + pc.eps);
+				a = silu(acc[r] * inv) * (acc2[r] * inv);
+			}
+			if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
+		}
+	}
+	barrier();
+	// Down: lane t takes word c = t % CW of the FPW columns of rows t / CW,
+	// t / CW + WG / CW, ...; the CW lanes of a row sum through shuffles
+	// and the first adds the row's partial sum into h. The loop bound is
+	// workgroup-uniform and out-of-range words are zeros, so every lane of
+	// a row takes part in its shuffles.
+	uint t = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
+	uint c = t % CW, rpr = WG / CW; // rows per round of one word per lane
+	uint col = f0 + c * VW;
+	bool colok = col < pc.N;
+	uint rw = pc.N / VW; // words per down row
+	for (uint b0 = 0u; b0 < pc.K; b0 += rpr * U2) {
+		uint i0 = b0 + t / CW;
+		uvec4 q[U2];
+#ifdef W_q8
+		float sc[U2];
+#endif
+		[[unroll]] for (uint u = 0u; u < U2; u++) {
+			uint i = i0 + u * rpr;
+			bool ok = colok && i < pc.K;
+			q[u] = ok ? D4[i * rw + col / VW] : uvec4(0u);
+#ifdef W_q8
+			uint bi = (i * pc.N + col) >> 5;
+			sc[u] = ok ? unpackHalf2x16(D1[pc.sod + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+#endif
+		}
+		[[unroll]] for (uint u = 0u; u < U2; u++) {
+			uint i = i0 + u * rpr;
+			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+				if (r < pc.rows) {
+					uint a0 = (r * FPW + c * VW) / 4u;
+#ifdef W_q8
+					float p = sc[u] * (dot(i8x4(q[u].x), act4[a0]) + dot(i8x4(q[u].y), act4[a0 + 1u]) +
+						dot(i8x4(q[u].z), act4[a0 + 2u]) + dot(i8x4(q[u].w), act4[a0 + 3u]));
+#elif defined(W_f32)
+					float p = dot(uintBitsToFloat(q[u]), act4[a0]);
+#else
+					float p = dot(lo16(q[u].xy), act4[a0]) + dot(lo16(q[u].zw), act4[a0 + 1u]);
+#endif
+					for (uint m = 1u; m < CW; m <<= 1) p += subgroupShuffleXor(p, m);
+					if (c == 0u && i < pc.K) atomicAdd(H[r * pc.K + i], p);
+				}
+			}
+		}
+	}
+}
+#endif
+
 void main() {
+#ifdef MLP
+	mlp();
+#else
 #ifdef ROPE
 	uint nr = pc.N / 2u; // rotation pairs
 #else
@@ -341,11 +449,16 @@ void main() {
 					A[r * pc.N + n] = silu(acc[r]) * acc2[r];
 #endif
 #ifdef RESID
-					H[r * pc.N + n] += acc[r];
+					float hv = H[r * pc.N + n] + acc[r];
+					H[r * pc.N + n] = hv;
+#ifdef SNAP
+					S[r * pc.N + n] = hv;
+#endif
 #endif
 				}
 			}
 #endif
 		}
 	}
+#endif // MLP
 }

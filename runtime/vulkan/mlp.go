@@ -1,0 +1,125 @@
+//go:build cgo
+
+package vulkan
+
+/*
+#include "glue.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/mmbformat/mmb/format"
+	rt "github.com/mmbformat/mmb/runtime"
+)
+
+const (
+	// mlpFeatures is the default number of ffn features per workgroup of
+	// the one-dispatch MLP block: 256 workgroups at the 1B model's 8192.
+	mlpFeatures = 32
+	wgMLP       = 256
+)
+
+// mlpWordValues is the number of values in one 16-byte word of a weight,
+// the unit in which the MLP block reads its down columns.
+var mlpWordValues = map[format.DType]int{format.F32: 4, format.F16: 8, format.BF16: 8, format.Q8_0: 16}
+
+// mlpNames and snapNames are the MLP block's and the copying residual
+// matvec's shader names per dtype (built once: a decode step allocates nothing).
+var mlpNames, snapNames = func() (m, s [8]string) {
+	for dt, sfx := range dtSuffix {
+		m[dt], s[dt] = "mlp_"+sfx, "matvec4rc_"+sfx
+	}
+	return
+}()
+
+// MLP implements runtime.MLPBlock: h += down · (silu(gate·n)·(up·n)) with
+// n = RMSNorm(h) for up to matvecRows rows, as one dispatch (the MLP form of
+// matvec4.comp) where the unfused block is two stages with a barrier
+// between. Each workgroup takes mlpF features and adds its share of down's
+// output into h with float atomics, so the sums' order (and the last bits of
+// h) can differ from run to run. The dispatch reads h from a copy taken
+// when h was last written: the residual matvec that wrote it (the Add after
+// the attention or Mamba output projection) stores the copy too, or a copy
+// command makes one.
+func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps float32) (bool, error) {
+	if err := b.begin(); err != nil {
+		return false, err
+	}
+	defer b.mu.Unlock()
+	if b.mlpF == 0 || rows < 1 || rows > matvecRows {
+		return false, nil
+	}
+	g, err := b.wt(gate, "MLP gate", 0)
+	if err != nil {
+		return false, err
+	}
+	u, err := b.wt(up, "MLP up", 0)
+	if err != nil {
+		return false, err
+	}
+	d, err := b.wt(down, "MLP down", 0)
+	if err != nil {
+		return false, err
+	}
+	nm, err := b.wt(norm, "MLP norm", 0)
+	if err != nil {
+		return false, err
+	}
+	D, I := g.cols, g.rows
+	if u.rows != I || u.cols != D || d.rows != D || d.cols != I || nm.rows != 1 || nm.cols != D {
+		return false, fmt.Errorf("vulkan: MLP: gate [%d %d], up [%d %d], down [%d %d] and norm [%d %d] do not fit together",
+			g.rows, g.cols, u.rows, u.cols, d.rows, d.cols, nm.rows, nm.cols)
+	}
+	vw := mlpWordValues[g.dt]
+	if g.dt != u.dt || g.dt != d.dt || g.so != u.so || nm.dt != format.F32 || D == 0 || I == 0 ||
+		D%vecAlign[g.dt] != 0 || D%4 != 0 || I%vw != 0 || b.mlpF%vw != 0 || b.mlpF/vw > b.dev.SubgroupSize {
+		return false, nil // the unfused ops serve these shapes
+	}
+	if err := checkDims("MLP", rows, D, I); err != nil {
+		return false, err
+	}
+	hb, err := b.buf(h, "MLP h", rows*D)
+	if err != nil {
+		return false, err
+	}
+	need := uint64(rows*D) * 4
+	if b.mlpSnap.bytes < need {
+		// The old buffer may still be bound by recorded commands; it is
+		// freed at Close with the others.
+		nb, err := b.newDevBuf(max(need, 64<<10))
+		if err != nil {
+			return false, err
+		}
+		b.mlpSnap = nb
+	}
+	snap := b.mlpSnap.h
+	if r := b.lastResid; r.idx > 0 && r.idx == len(b.cmds) && r.kind == mvResid && r.bufs[4] == hb.h && r.rows == rows && r.n == D &&
+		!b.read[snap] && !b.written[snap] {
+		// h was written by the command just recorded, a residual matvec:
+		// it stores the copy as well, in the same stage.
+		bufs := [6]C.VkBuffer{r.bufs[0], r.bufs[1], r.bufs[2], r.bufs[3], r.bufs[4], snap}
+		gx, gy := b.groups(r.groups)
+		c, err := b.command(snapNames[r.dt], r.spec[:], gx, gy, bufs[:], r.pc[:r.npc])
+		if err != nil {
+			return false, err
+		}
+		b.cmds[r.idx-1] = c
+		b.hazard(nil, bufs[5:]) // no barrier: snap is untouched in this stage
+	} else {
+		b.copyBuf(hb.h, snap, 0, 0, need)
+	}
+	b.lastResid = mvCall{}
+	spec := b.mlpSpec(rows)
+	err = b.dispatch(mlpNames[g.dt], spec[:], ceilDiv(I, b.mlpF), []C.VkBuffer{g.h, snap, hb.h, nm.h, u.h, d.h}, 1<<2,
+		uint32(rows), uint32(D), uint32(I), g.so, 0, fbits(eps), d.so)
+	return err == nil, err
+}
+
+// mlpSpec is the MLP dispatch's specialisation constants (matvec4's, with
+// one row per workgroup block, no split, and the features per workgroup).
+func (b *Backend) mlpSpec(rows int) [5]uint32 {
+	return [5]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF)}
+}

@@ -1,0 +1,199 @@
+//go:build cgo
+
+package vulkan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mmbformat/mmb/format"
+	rt "github.com/mmbformat/mmb/runtime"
+	"github.com/mmbformat/mmb/runtime/backendtest"
+	"github.com/mmbformat/mmb/runtime/internal/hfref"
+)
+
+// runBlock records c as one MLP op on b (mlpF features per workgroup) and
+// returns h and the commands recorded. With resid, h is first written by a
+// residual matvec (a projection of zeros added to h, as the attention
+// output's is), which then also stores the copy the block reads; without,
+// h comes from the host and the block copies it.
+func (c mlpCase) runBlock(t *testing.T, b *Backend, w mlpWeights, mlpF int, resid bool) ([]float32, []string, bool) {
+	t.Helper()
+	b.mlpF = mlpF
+	h := bufOf(t, b, w.h)
+	data, _ := backendtest.EncodeWeight(c.dt, c.k, c.k, uniformVals(rand.New(rand.NewPCG(1, 2)), c.k*c.k, 1))
+	wo, err := b.Upload("o", c.dt, c.k, c.k, data)
+	mustOK(t, err)
+	zeros, tmp := bufOf(t, b, make([]float32, c.rows*c.k)), bufOf(t, b, make([]float32, c.rows*c.k))
+	mustOK(t, b.Sync()) // only the block's commands are pending below
+	if resid {
+		mustOK(t, b.MatMul(tmp, zeros, wo, c.rows))
+		mustOK(t, b.Add(h, tmp, c.rows*c.k))
+	}
+	fused, err := b.MLP(h, w.gn, w.wg, w.wu, w.wd, c.rows, mlpEps)
+	mustOK(t, err)
+	cmds := b.recorded()
+	got := make([]float32, c.rows*c.k)
+	mustOK(t, b.Read(got, h, 0))
+	return got, cmds, fused
+}
+
+// TestMLPBlock: the one-dispatch MLP block matches the float64 reference
+// within float32 rounding for every weight dtype, 1 to 8 token rows, ffn
+// widths that leave the last workgroup's features partly past the end, and
+// 32 and 64 features per workgroup; where the residual matvec wrote h it
+// stores the block's copy in the same stage (no barrier, no copy between),
+// and otherwise a copy command makes it. Shapes the block cannot serve are
+// refused with nothing recorded.
+func TestMLPBlock(t *testing.T) {
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	defer b.Close()
+	if b.mlpF == 0 {
+		t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	var cases []mlpCase
+	for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {
+		ns := []int{40, 72}
+		if dt == format.Q8_0 {
+			ns = []int{64, 96}
+		}
+		for _, rows := range []int{1, 3, 8} {
+			for _, n := range ns {
+				cases = append(cases, mlpCase{dt: dt, rows: rows, k: 64, n: n, norm: true})
+			}
+		}
+	}
+	for _, c := range cases {
+		for _, f := range []int{32, 64} {
+			for _, resid := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%v F %d resid %v", c, f, resid), func(t *testing.T) {
+					w := c.weights(t, b, r)
+					got, cmds, fused := c.runBlock(t, b, w, f, resid)
+					sfx := dtSuffix[c.dt]
+					if f/mlpWordValues[c.dt] > b.dev.SubgroupSize {
+						// A down row's words would span subgroups.
+						if fused || len(cmds) > 0 && !resid {
+							t.Fatalf("F %d on %d-wide subgroups: fused %v, commands %v; want refused", f, b.dev.SubgroupSize, fused, cmds)
+						}
+						return
+					}
+					if !fused {
+						t.Fatalf("not fused")
+					}
+					want := []string{"other", "|", "mlp_" + sfx}
+					if resid {
+						want = []string{"matvec4rc_" + sfx, "|", "mlp_" + sfx}
+					}
+					if !slices.Equal(cmds, want) {
+						t.Errorf("commands %v, want %v", cmds, want)
+					}
+					_, _, _, _, h := c.reference(w)
+					checkBounded(t, "h", got, h)
+				})
+			}
+		}
+	}
+	// Refused: 9 rows (matvec4's limit is 8), a bf16 norm weight (only an
+	// f32 one folds), mixed dtypes.
+	c := mlpCase{dt: format.F16, rows: 1, k: 64, n: 72, norm: true}
+	w := c.weights(t, b, r)
+	b.mlpF = mlpFeatures
+	h := bufOf(t, b, make([]float32, 9*64))
+	data, _ := backendtest.EncodeWeight(format.BF16, 1, 64, uniformVals(r, 64, 1))
+	gbf, err := b.Upload("g", format.BF16, 1, 64, data)
+	mustOK(t, err)
+	data, _ = backendtest.EncodeWeight(format.F32, c.k, c.n, uniformVals(r, c.k*c.n, 1))
+	d32, err := b.Upload("d", format.F32, c.k, c.n, data)
+	mustOK(t, err)
+	mustOK(t, b.Sync())
+	for _, k := range []struct {
+		name          string
+		rows          int
+		norm, gate, d rt.Weight
+	}{{"9 rows", 9, w.gn, w.wg, w.wd}, {"bf16 norm", 1, gbf, w.wg, w.wd}, {"f32 down", 1, w.gn, w.wg, d32}} {
+		fused, err := b.MLP(h, k.norm, k.gate, w.wu, k.d, k.rows, mlpEps)
+		if fused || err != nil || len(b.recorded()) != 0 {
+			t.Errorf("%s: fused %v, err %v, commands %v; want refused with nothing recorded", k.name, fused, err, b.recorded())
+		}
+	}
+	if _, err := b.MLP(h, w.gn, w.wu, w.wd, w.wd, 1, mlpEps); err == nil || !strings.Contains(err.Error(), "do not fit") {
+		t.Errorf("mismatched shapes: err %v", err)
+	}
+}
+
+// TestDecodeStepMLPBlock runs one decode step of each fixture at context
+// 101 with the MLP block and without it: every layer's MLP is one mlp
+// dispatch fed by a residual matvec that stores its copy (no copy command),
+// which saves one barrier per layer; the logits agree within hfref.SelfTol
+// (the paths differ in the order of float32 additions).
+func TestDecodeStepMLPBlock(t *testing.T) {
+	for _, name := range hfref.Fixtures {
+		t.Run(name, func(t *testing.T) {
+			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
+			var logits [2][]float32
+			var cmds [2][]string
+			layers := 0
+			for i, off := range []bool{false, true} {
+				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+				if b.mlpF == 0 {
+					t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
+				}
+				if off {
+					b.mlpF = 0
+				}
+				sp := &cmdSpy{Backend: b}
+				m := openOn(t, path, sp, rt.Options{})
+				layers = m.Config.NumLayers
+				s, err := m.NewSession()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids := make([]int, 100)
+				for j := range ids {
+					ids[j] = (7*j + 3) % m.Config.VocabSize
+				}
+				if _, err := s.Prefill(ids); err != nil {
+					t.Fatal(err)
+				}
+				lg, err := s.Step(5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				logits[i], cmds[i] = slices.Clone(lg), sp.cmds
+			}
+			now, old := cmds[0], cmds[1]
+			blocks, snaps := 0, 0
+			for _, c := range now {
+				blocks += b2i(strings.HasPrefix(c, "mlp_"))
+				snaps += b2i(strings.HasPrefix(c, "matvec4rc_"))
+			}
+			t.Logf("%d layers: %d commands, %d barriers; without the block: %d commands, %d barriers",
+				layers, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
+			if blocks != layers || snaps != layers || countCmd(now, "other") != countCmd(old, "other") {
+				t.Errorf("%d mlp and %d matvec4rc dispatches for %d layers, %d copies (without: %d):\n%v", blocks, snaps, layers, countCmd(now, "other"), countCmd(old, "other"), now)
+			}
+			if got, want := countCmd(now, "|"), countCmd(old, "|")-layers; got != want {
+				t.Errorf("%d barriers, want %d (without the block: %d, less one per layer)", got, want, countCmd(old, "|"))
+			}
+			hfref.CheckClose(t, "step logits, MLP block vs without", logits[0], logits[1], hfref.SelfTol)
+		})
+	}
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// TestDecodeStepMLPBlockCapped and TestDecodeStepMLPBlockSplit: the same
+// with the residual matvec that stores the copy capped at smallCap
+// workgroups, or its rows shared by 3 subgroups.
+func TestDecodeStepMLPBlockCapped(t *testing.T) { capped(t, TestDecodeStepMLPBlock) }
+func TestDecodeStepMLPBlockSplit(t *testing.T)  { split(t, TestDecodeStepMLPBlock) }
