@@ -63,6 +63,7 @@ type Backend struct {
 	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
 	mlpF    int
 	mlpSnap devBuf
+	mlpU2   int // benchmarks: down words per lane per round (0: mlpRound)
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form.
 	lastResid mvCall
@@ -249,14 +250,14 @@ func New(opts Options) (*Backend, error) {
 	}
 	b.mvSplit = opts.MatvecSplit
 	switch opts.MLPFeatures {
-	case 0, 32, 64:
+	case 0, 16, 32, 64:
 		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && opts.MLPFeatures >= 0 {
 			b.mlpF = max(opts.MLPFeatures, mlpFeatures)
 		}
 	case -1:
 	default:
 		b.Close()
-		return nil, fmt.Errorf("vulkan: MLPFeatures %d: want 0, 32, 64 or -1", opts.MLPFeatures)
+		return nil, fmt.Errorf("vulkan: MLPFeatures %d: want 0, 16, 32, 64 or -1", opts.MLPFeatures)
 	}
 	b.attnChunk = attnChunkMin
 	b.attnOnePass = attnOnePassMax
@@ -700,7 +701,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [5]uint32
+	spec [6]uint32
 	n    int
 }
 

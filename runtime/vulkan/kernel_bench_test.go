@@ -251,7 +251,7 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // records them: "stages" is the paired gate/up matvec, a barrier, and down
 // with its residual (the backend without the MLP block); "blockN" the
 // one-dispatch MLP block with N features per workgroup, fed by the
-// projection's copy of h. Weights rotate over at least 256 MB.
+// projection's copy of h (-u4: 4 down words per lane per round, not 8). Weights rotate over at least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -290,11 +290,12 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
 		gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 		for _, v := range []struct {
-			name string
-			f    int
-		}{{"stages", 0}, {"block32", 32}, {"block64", 64}} {
+			name  string
+			f, u2 int
+		}{{"stages", 0, 0}, {"block16", 16, 0}, {"block32", 32, 0}, {"block32-u4", 32, 4}, {"block64", 64, 0}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
-				be.mlpF = v.f
+				be.mlpF, be.mlpU2 = v.f, v.u2
+				defer func() { be.mlpU2 = 0 }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]

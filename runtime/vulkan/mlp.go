@@ -20,6 +20,9 @@ const (
 	// the one-dispatch MLP block: 256 workgroups at the 1B model's 8192.
 	mlpFeatures = 32
 	wgMLP       = 256
+	// mlpRound: down words (16 bytes) per lane per round of the MLP block,
+	// 32 KB per workgroup, with the next round's loads in flight.
+	mlpRound = 8
 )
 
 // mlpWordValues is the number of values in one 16-byte word of a weight,
@@ -119,7 +122,12 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 }
 
 // mlpSpec is the MLP dispatch's specialisation constants (matvec4's, with
-// one row per workgroup block, no split, and the features per workgroup).
-func (b *Backend) mlpSpec(rows int) [5]uint32 {
-	return [5]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF)}
+// one row per workgroup block, no split; the features per workgroup and
+// down words per lane per round).
+func (b *Backend) mlpSpec(rows int) [6]uint32 {
+	u2 := mlpRound
+	if b.mlpU2 > 0 {
+		u2 = b.mlpU2
+	}
+	return [6]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2)}
 }

@@ -45,7 +45,7 @@ func (c mlpCase) runBlock(t *testing.T, b *Backend, w mlpWeights, mlpF int, resi
 // TestMLPBlock: the one-dispatch MLP block matches the float64 reference
 // within float32 rounding for every weight dtype, 1 to 8 token rows, ffn
 // widths that leave the last workgroup's features partly past the end, and
-// 32 and 64 features per workgroup; where the residual matvec wrote h it
+// 16, 32 and 64 features per workgroup; where the residual matvec wrote h it
 // stores the block's copy in the same stage (no barrier, no copy between),
 // and otherwise a copy command makes it. Shapes the block cannot serve are
 // refused with nothing recorded.
@@ -69,7 +69,7 @@ func TestMLPBlock(t *testing.T) {
 		}
 	}
 	for _, c := range cases {
-		for _, f := range []int{32, 64} {
+		for _, f := range []int{16, 32, 64} {
 			for _, resid := range []bool{true, false} {
 				t.Run(fmt.Sprintf("%v F %d resid %v", c, f, resid), func(t *testing.T) {
 					w := c.weights(t, b, r)

@@ -38,7 +38,7 @@ type Options struct {
 	// and 1 for shorter ones, 1 never splits. For benchmarks.
 	MatvecSplit int
 	// MLPFeatures is the number of ffn features per workgroup of the
-	// one-dispatch decode MLP block (Backend.MLP; 32 or 64): 0 picks 32, -1
+	// one-dispatch decode MLP block (Backend.MLP; 16, 32 or 64): 0 picks 32, -1
 	// turns the block off (gate/up and down as two stages). For benchmarks.
 	MLPFeatures int
 	// CacheDir holds the on-disk pipeline cache; "" means

@@ -329,11 +329,39 @@ void sums(uint n, bool ok, uint part) {
 #define VW 8u
 #endif
 #define CW (FPW / VW) // words of a down row's FPW columns: lanes that share a row
-#define U2 4u       // down words per lane per round
+// U2 (constant 5): down words per lane per round.
+layout(constant_id = 5) const uint U2 = 8;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
+
+// Down's words for one round: lane t takes word c = t % CW of the FPW
+// columns of rows i0, i0 + rpr, ... (i0 = b0 + t / CW); words past the
+// rows or columns are zeros.
+uvec4 dq[U2];
+#ifdef W_q8
+float dsc[U2];
+#endif
+void downLoad(uint b0, uint t, uint c, uint rpr, uint col, bool colok) {
+	uint rw = pc.N / VW; // words per down row
+	[[unroll]] for (uint u = 0u; u < U2; u++) {
+		uint i = b0 + t / CW + u * rpr;
+		bool ok = colok && i < pc.K;
+		dq[u] = ok ? D4[i * rw + col / VW] : uvec4(0u);
+#ifdef W_q8
+		uint bi = (i * pc.N + col) >> 5;
+		dsc[u] = ok ? unpackHalf2x16(D1[pc.sod + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+#endif
+	}
+}
 
 void mlp() {
 	uint f0 = group_id() * FPW;
+	uint t = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
+	uint c = t % CW, rpr = WG / CW; // rows per round of one word per lane
+	uint col = f0 + c * VW;
+	bool colok = col < pc.N;
+	// Down's first round is independent of the features: its loads are in
+	// flight while gate and up are computed.
+	downLoad(0u, t, c, rpr, col, colok);
 	// Gate and up: one feature per subgroup at a time, as PAIR with NORM.
 	for (uint i = gl_SubgroupID; i < FPW; i += gl_NumSubgroups) {
 		uint n = f0 + i;
@@ -349,33 +377,25 @@ void mlp() {
 		}
 	}
 	barrier();
-	// Down: lane t takes word c = t % CW of the FPW columns of rows t / CW,
-	// t / CW + WG / CW, ...; the CW lanes of a row sum through shuffles
-	// and the first adds the row's partial sum into h. The loop bound is
-	// workgroup-uniform and out-of-range words are zeros, so every lane of
-	// a row takes part in its shuffles.
-	uint t = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
-	uint c = t % CW, rpr = WG / CW; // rows per round of one word per lane
-	uint col = f0 + c * VW;
-	bool colok = col < pc.N;
-	uint rw = pc.N / VW; // words per down row
+	// Down, a round at a time with the next round's loads issued first: the
+	// CW lanes of a row sum through shuffles and the first adds the row's
+	// partial sum into h. The loop bound is workgroup-uniform and
+	// out-of-range words are zeros, so every lane of a row takes part in
+	// its shuffles.
 	for (uint b0 = 0u; b0 < pc.K; b0 += rpr * U2) {
-		uint i0 = b0 + t / CW;
 		uvec4 q[U2];
 #ifdef W_q8
 		float sc[U2];
 #endif
 		[[unroll]] for (uint u = 0u; u < U2; u++) {
-			uint i = i0 + u * rpr;
-			bool ok = colok && i < pc.K;
-			q[u] = ok ? D4[i * rw + col / VW] : uvec4(0u);
+			q[u] = dq[u];
 #ifdef W_q8
-			uint bi = (i * pc.N + col) >> 5;
-			sc[u] = ok ? unpackHalf2x16(D1[pc.sod + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+			sc[u] = dsc[u];
 #endif
 		}
+		if (b0 + rpr * U2 < pc.K) downLoad(b0 + rpr * U2, t, c, rpr, col, colok);
 		[[unroll]] for (uint u = 0u; u < U2; u++) {
-			uint i = i0 + u * rpr;
+			uint i = b0 + t / CW + u * rpr;
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 				if (r < pc.rows) {
 					uint a0 = (r * FPW + c * VW) / 4u;
