@@ -59,6 +59,9 @@ type Backend struct {
 	// mvSplit: subgroups per matvec4 row; 0 picks split's choice, 1 never
 	// splits.
 	mvSplit int
+	// mvRowPairs: 0 lets rowPairs choose which plain matvec4s take two rows
+	// per subgroup, 1 makes all, -1 none.
+	mvRowPairs int
 	// mlpF: ffn features per workgroup of the one-dispatch MLP block
 	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
 	mlpF    int
@@ -249,6 +252,11 @@ func New(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("vulkan: MatvecSplit %d: want 0 to 4", opts.MatvecSplit)
 	}
 	b.mvSplit = opts.MatvecSplit
+	if opts.MatvecRowPairs < -1 || opts.MatvecRowPairs > 1 {
+		b.Close()
+		return nil, fmt.Errorf("vulkan: MatvecRowPairs %d: want -1, 0 or 1", opts.MatvecRowPairs)
+	}
+	b.mvRowPairs = opts.MatvecRowPairs
 	switch opts.MLPFeatures {
 	case 0, 16, 32, 64:
 		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && opts.MLPFeatures >= 0 {
@@ -460,14 +468,14 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 	sfx := dtSuffix[dt]
 	if b.subgroup {
 		spec := b.mvSpec(1, split)
-		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr"} {
+		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr", "matvec4w"} {
 			b.pipeline(v+"_"+sfx, spec[:])
 		}
 		b.pipeline("matvec4ng_"+sfx, spec[:])
 		b.pipeline("matvec4g_"+sfx, spec[:])
 		if b.mlpF > 0 {
 			b.pipeline("matvec4rc_"+sfx, spec[:])
-			ms := b.mlpSpec(1)
+			ms := b.mlpSpec(1, dt)
 			b.pipeline("mlp_"+sfx, ms[:])
 		}
 	}

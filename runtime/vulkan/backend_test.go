@@ -3,6 +3,7 @@
 package vulkan
 
 import (
+	"fmt"
 	"testing"
 
 	rt "github.com/mmbformat/mmb/runtime"
@@ -182,4 +183,19 @@ func TestConformanceSplitMatvec(t *testing.T) {
 		b.mvCap = smallCap
 		return b
 	})
+}
+
+// Every plain matvec4 with two rows per subgroup (ROW2; by default only the
+// lm_head's): odd row counts leave a last subgroup one row; alone, split 3
+// ways, and launched as 3 workgroups.
+func TestConformanceRowPairs(t *testing.T) {
+	for _, v := range []struct{ split, cap int }{{0, 0}, {3, 0}, {0, smallCap}} {
+		t.Run(fmt.Sprintf("split %d cap %d", v.split, v.cap), func(t *testing.T) {
+			backendtest.Run(t, func(t *testing.T) rt.Backend {
+				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+				b.mvRowPairs, b.mvSplit, b.mvCap = 1, v.split, v.cap
+				return b
+			})
+		})
+	}
 }

@@ -115,6 +115,13 @@ func BenchmarkKernelMatvec(b *testing.B) {
 					})
 				}
 			}
+			for _, rp := range []int{-1, 1} { // one or two rows per subgroup
+				b.Run(fmt.Sprintf("%s/%s/matvec4-row%d", dt, sh.name, (rp+3)/2), func(b *testing.B) {
+					be.mvRowPairs = rp
+					defer func() { be.mvRowPairs = 0 }()
+					benchMatvec(b, be, bw, dt, sh.rows, sh.cols, false, 0, 0)
+				})
+			}
 			b.Run(fmt.Sprintf("%s/%s/word", dt, sh.name), func(b *testing.B) {
 				benchMatvec(b, be, bw, dt, sh.rows, sh.cols, true, 0, 0)
 			})
@@ -251,7 +258,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // records them: "stages" is the paired gate/up matvec, a barrier, and down
 // with its residual (the backend without the MLP block); "blockN" the
 // one-dispatch MLP block with N features per workgroup, fed by the
-// projection's copy of h (-u4: 4 down words per lane per round, not 8). Weights rotate over at least 256 MB.
+// projection's copy of h (-uN: N down words per lane per round, not the
+// dtype's default). Weights rotate over at least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -292,7 +300,7 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		for _, v := range []struct {
 			name  string
 			f, u2 int
-		}{{"stages", 0, 0}, {"block16", 16, 0}, {"block32", 32, 0}, {"block32-u4", 32, 4}, {"block64", 64, 0}} {
+		}{{"stages", 0, 0}, {"block16", 16, 0}, {"block32", 32, 0}, {"block32-u4", 32, 4}, {"block32-u8", 32, 8}, {"block64", 64, 0}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
 				be.mlpF, be.mlpU2 = v.f, v.u2
 				defer func() { be.mlpU2 = 0 }()

@@ -21,8 +21,11 @@ const (
 	mlpFeatures = 32
 	wgMLP       = 256
 	// mlpRound: down words (16 bytes) per lane per round of the MLP block,
-	// 32 KB per workgroup, with the next round's loads in flight.
-	mlpRound = 8
+	// 32 KB per workgroup, with the next round's loads in flight; Q8_0
+	// takes 4 (its scales need registers too: on the H200 the layer tail
+	// took 59.3 µs at 4 against 66.7 at 8, bench/RESULTS.md).
+	mlpRound   = 8
+	mlpRoundQ8 = 4
 )
 
 // mlpWordValues is the number of values in one 16-byte word of a weight,
@@ -115,7 +118,7 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 		b.copyBuf(hb.h, snap, 0, 0, need)
 	}
 	b.lastResid = mvCall{}
-	spec := b.mlpSpec(rows)
+	spec := b.mlpSpec(rows, g.dt)
 	err = b.dispatch(mlpNames[g.dt], spec[:], ceilDiv(I, b.mlpF), []C.VkBuffer{g.h, snap, hb.h, nm.h, u.h, d.h}, 1<<2,
 		uint32(rows), uint32(D), uint32(I), g.so, 0, fbits(eps), d.so)
 	return err == nil, err
@@ -124,8 +127,11 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 // mlpSpec is the MLP dispatch's specialisation constants (matvec4's, with
 // one row per workgroup block, no split; the features per workgroup and
 // down words per lane per round).
-func (b *Backend) mlpSpec(rows int) [6]uint32 {
+func (b *Backend) mlpSpec(rows int, dt format.DType) [6]uint32 {
 	u2 := mlpRound
+	if dt == format.Q8_0 {
+		u2 = mlpRoundQ8
+	}
 	if b.mlpU2 > 0 {
 		u2 = b.mlpU2
 	}

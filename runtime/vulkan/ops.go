@@ -123,6 +123,12 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 			mv.kind, mv.nb = mvGlu, 4
 			mv.bufs[1], mv.bufs[3] = g.gate, g.up
 		}
+		if mv.kind == mvPlain && b.rowPairs(wt.rows) {
+			// Two rows per subgroup; nothing folds into this form.
+			mv.kind = mvRow2
+			mv.groups = b.mvGroups(ceilDiv((wt.rows+1)/2, int(spec[1])))
+			return b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...)
+		}
 		if err := b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...); err != nil {
 			return err
 		}
@@ -368,11 +374,12 @@ const (
 	mvNormRope
 	mvPair
 	mvNormPair
+	mvRow2 // two rows per subgroup (plain only)
 	mvKinds
 )
 
 var mvNames = func() (t [mvKinds][8]string) {
-	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng"}
+	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w"}
 	for k, p := range prefix {
 		for dt, sfx := range dtSuffix {
 			t[k][dt] = p + "_" + sfx
@@ -410,6 +417,17 @@ func (b *Backend) split(cols int) int {
 		return 1
 	}
 	return 2
+}
+
+// rowPairs reports whether a plain matvec4 of rows output rows takes two
+// rows per subgroup (matvec4.comp ROW2): for rows past maxFoldRows (the
+// lm_head), where twice the bytes in flight per lane and half the x loads
+// per weight byte pay; b.mvRowPairs overrides (1 always, -1 never).
+func (b *Backend) rowPairs(rows int) bool {
+	if b.mvRowPairs != 0 {
+		return b.mvRowPairs > 0
+	}
+	return rows > maxFoldRows
 }
 
 // mvGroups is the number of workgroups a matvec4 of blocks row blocks

@@ -37,6 +37,10 @@ type Options struct {
 	// decode matvec (at most 4): 0 picks 2 for rows of 8192 values or more
 	// and 1 for shorter ones, 1 never splits. For benchmarks.
 	MatvecSplit int
+	// MatvecRowPairs: 1 makes every plain decode matvec compute two rows
+	// per subgroup, -1 none, 0 only those past 16384 rows (the lm_head).
+	// For benchmarks.
+	MatvecRowPairs int
 	// MLPFeatures is the number of ffn features per workgroup of the
 	// one-dispatch decode MLP block (Backend.MLP; 16, 32 or 64): 0 picks 32, -1
 	// turns the block off (gate/up and down as two stages). For benchmarks.

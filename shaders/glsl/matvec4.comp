@@ -29,6 +29,9 @@
 // and of W2 (binding 4, into Y2 at 5) from the same x loads, and writes
 // A = silu(Y)·Y2 (binding 6), so that the down projection reads A plainly
 // instead of recomputing SwiGLU for every output row.
+// ROW2 (alone): each subgroup computes rows n and n + 1 from the same x
+// loads, as PAIR does with two matrices: twice the weight bytes in flight
+// per lane and half the x loads per weight byte (the lm_head).
 // SNAP (with RESID): h is also stored into binding 5, a copy that an MLP
 // dispatch (below) reads while it adds into h.
 // MLP (with NORM and PAIR): the whole MLP block of up to MAXR decode rows in
@@ -87,6 +90,12 @@ layout(std430, binding = 4) buffer HB { float H[]; };
 layout(std430, binding = 5) writeonly buffer SB { float S[]; };
 #endif
 #endif
+#if defined(PAIR) || defined(ROW2)
+#define TWO
+#endif
+#if defined(ROW2) && (defined(NORM) || defined(SWIGLU) || defined(RESID) || defined(PAIR))
+#error "ROW2 is built alone"
+#endif
 #ifdef PAIR
 #if defined(SWIGLU) || defined(RESID) || defined(ROPE)
 #error "PAIR is built alone or with NORM"
@@ -142,16 +151,19 @@ vec4 i8x4(uint w) {
 }
 
 // acc[r] = x[r, :] · w[n, :] for every token row r (with PAIR also
-// acc2[r] = x[r, :] · w2[n, :]), summed over the subgroup (every lane ends
+// acc2[r] = x[r, :] · w2[n, :], with ROW2 x[r, :] · w[n + 1, :]), summed over the subgroup (every lane ends
 // with the sums).
 float acc[MAXR];
-#ifdef PAIR
+#ifdef TWO
 float acc2[MAXR];
 #endif
 void rowdot(uint n, uint part) {
+#ifdef ROW2
+	bool two = n + 1u < pc.N; // row n + 1 exists (subgroup-uniform)
+#endif
 	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
-#ifdef PAIR
+#ifdef TWO
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc2[r] = 0.0;
 #endif
 #ifdef NORM
@@ -166,7 +178,7 @@ void rowdot(uint n, uint part) {
 	for (uint j0 = lane + part * SG * U; j0 < nw; j0 += SG * U * SPLIT) {
 		uvec4 q[U];
 		float sc[U];
-#ifdef PAIR
+#ifdef TWO
 		uvec4 q2[U];
 		float sc2[U];
 #endif
@@ -178,6 +190,10 @@ void rowdot(uint n, uint part) {
 #ifdef PAIR
 			q2[u] = ok ? V4[base + j] : uvec4(0u);
 			sc2[u] = ok ? unpackHalf2x16(V1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
+#elif defined(ROW2)
+			uint bi2 = (base + nw + j) >> 1;
+			q2[u] = ok && two ? W4[base + nw + j] : uvec4(0u);
+			sc2[u] = ok && two ? unpackHalf2x16(W1[pc.so + (bi2 >> 1)] >> ((bi2 & 1u) << 4)).x : 0.0;
 #endif
 		}
 		[[unroll]] for (uint u = 0u; u < U; u++) {
@@ -188,7 +204,7 @@ void rowdot(uint n, uint part) {
 						uint xb = 4u * j;
 						vec4 x0 = xin(r, xb), x1 = xin(r, xb + 1u), x2 = xin(r, xb + 2u), x3 = xin(r, xb + 3u);
 						acc[r] += sc[u] * (dot(i8x4(q[u].x), x0) + dot(i8x4(q[u].y), x1) + dot(i8x4(q[u].z), x2) + dot(i8x4(q[u].w), x3));
-#ifdef PAIR
+#ifdef TWO
 						acc2[r] += sc2[u] * (dot(i8x4(q2[u].x), x0) + dot(i8x4(q2[u].y), x1) + dot(i8x4(q2[u].z), x2) + dot(i8x4(q2[u].w), x3));
 #endif
 					}
@@ -207,7 +223,7 @@ void rowdot(uint n, uint part) {
 		// With PAIR both rows' words are loaded before either is used: twice
 		// the bytes in flight per lane, not two latency rounds.
 		uvec4 w[U];
-#ifdef PAIR
+#ifdef TWO
 		uvec4 w2[U];
 #endif
 		[[unroll]] for (uint u = 0u; u < U; u++) {
@@ -215,6 +231,8 @@ void rowdot(uint n, uint part) {
 			w[u] = j < nw ? W4[base + j] : uvec4(0u);
 #ifdef PAIR
 			w2[u] = j < nw ? V4[base + j] : uvec4(0u);
+#elif defined(ROW2)
+			w2[u] = j < nw && two ? W4[base + nw + j] : uvec4(0u);
 #endif
 		}
 		[[unroll]] for (uint u = 0u; u < U; u++) {
@@ -225,13 +243,13 @@ void rowdot(uint n, uint part) {
 #ifdef W_f32
 						vec4 x0 = xin(r, j);
 						acc[r] += dot(uintBitsToFloat(w[u]), x0);
-#ifdef PAIR
+#ifdef TWO
 						acc2[r] += dot(uintBitsToFloat(w2[u]), x0);
 #endif
 #else
 						vec4 x0 = xin(r, 2u * j), x1 = xin(r, 2u * j + 1u);
 						acc[r] += dot(lo16(w[u].xy), x0) + dot(lo16(w[u].zw), x1);
-#ifdef PAIR
+#ifdef TWO
 						acc2[r] += dot(lo16(w2[u].xy), x0) + dot(lo16(w2[u].zw), x1);
 #endif
 #endif
@@ -244,7 +262,7 @@ void rowdot(uint n, uint part) {
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 		if (r < pc.rows) {
 			acc[r] = subgroupAdd(acc[r]);
-#ifdef PAIR
+#ifdef TWO
 			acc2[r] = subgroupAdd(acc2[r]);
 #endif
 #ifdef NORM
@@ -266,7 +284,7 @@ void sums(uint n, bool ok, uint part) {
 	} else {
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			acc[r] = 0.0;
-#ifdef PAIR
+#ifdef TWO
 			acc2[r] = 0.0;
 #endif
 #ifdef NORM
@@ -279,7 +297,7 @@ void sums(uint n, bool ok, uint part) {
 		if (subgroupElect()) {
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 				red[(slot * MAXR + r) * 3u] = acc[r];
-#ifdef PAIR
+#ifdef TWO
 				red[(slot * MAXR + r) * 3u + 1u] = acc2[r];
 #endif
 #ifdef NORM
@@ -290,7 +308,7 @@ void sums(uint n, bool ok, uint part) {
 		barrier();
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			acc[r] = 0.0;
-#ifdef PAIR
+#ifdef TWO
 			acc2[r] = 0.0;
 #endif
 #ifdef NORM
@@ -298,7 +316,7 @@ void sums(uint n, bool ok, uint part) {
 #endif
 			for (uint p = 0u; p < SPLIT; p++) {
 				acc[r] += red[((row0 + p) * MAXR + r) * 3u];
-#ifdef PAIR
+#ifdef TWO
 				acc2[r] += red[((row0 + p) * MAXR + r) * 3u + 1u];
 #endif
 #ifdef NORM
@@ -312,7 +330,7 @@ void sums(uint n, bool ok, uint part) {
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 		float inv = inversesqrt(ss[r] / float(pc.K) + pc.eps);
 		acc[r] *= inv;
-#ifdef PAIR
+#ifdef TWO
 		acc2[r] *= inv;
 #endif
 	}
@@ -420,8 +438,10 @@ void main() {
 #ifdef MLP
 	mlp();
 #else
-#ifdef ROPE
+#if defined(ROPE)
 	uint nr = pc.N / 2u; // rotation pairs
+#elif defined(ROW2)
+	uint nr = (pc.N + 1u) / 2u; // pairs of rows
 #else
 	uint nr = pc.N;
 #endif
@@ -455,6 +475,14 @@ void main() {
 						Y[r * pc.N + n1] = a1[r] * c - acc[r] * s;
 						Y[r * pc.N + n2] = acc[r] * c + a1[r] * s;
 					}
+				}
+			}
+#elif defined(ROW2)
+			sums(2u * n, ok, part);
+			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+				if (ok && part == 0u && r < pc.rows && subgroupElect()) {
+					Y[r * pc.N + 2u * n] = acc[r];
+					if (2u * n + 1u < pc.N) Y[r * pc.N + 2u * n + 1u] = acc2[r];
 				}
 			}
 #else

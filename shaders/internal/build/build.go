@@ -40,10 +40,11 @@ var Variants = func() []Variant {
 			Variant{"matvec4g_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "PAIR"}},
 			Variant{"matvec4ng_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR"}})
 	}
-	for _, d := range weightDTypes { // the MLP block in one dispatch, and the residual matvec that feeds it
+	for _, d := range weightDTypes { // the MLP block in one dispatch, the residual matvec that feeds it, two rows per subgroup
 		v = append(v,
 			Variant{"matvec4rc_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID", "SNAP"}},
-			Variant{"mlp_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR", "MLP"}})
+			Variant{"mlp_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR", "MLP"}},
+			Variant{"matvec4w_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "ROW2"}})
 	}
 	for _, d := range weightDTypes[1:3] { // f16, bf16
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
