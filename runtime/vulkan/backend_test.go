@@ -185,8 +185,8 @@ func TestConformanceSplitMatvec(t *testing.T) {
 	})
 }
 
-// Every plain matvec4 with two rows per subgroup (ROW2; by default only the
-// lm_head's): odd row counts leave a last subgroup one row; alone, split 3
+// Every plain matvec4 with two rows per subgroup (ROW2; by default only a
+// Q8_0 lm_head's): odd row counts leave a last subgroup one row; alone, split 3
 // ways, and launched as 3 workgroups.
 func TestConformanceRowPairs(t *testing.T) {
 	for _, v := range []struct{ split, cap int }{{0, 0}, {3, 0}, {0, smallCap}} {

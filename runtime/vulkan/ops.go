@@ -123,7 +123,7 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 			mv.kind, mv.nb = mvGlu, 4
 			mv.bufs[1], mv.bufs[3] = g.gate, g.up
 		}
-		if mv.kind == mvPlain && b.rowPairs(wt.rows) {
+		if mv.kind == mvPlain && b.rowPairs(wt.dt, wt.rows) {
 			// Two rows per subgroup; nothing folds into this form.
 			mv.kind = mvRow2
 			mv.groups = b.mvGroups(ceilDiv((wt.rows+1)/2, int(spec[1])))
@@ -419,15 +419,18 @@ func (b *Backend) split(cols int) int {
 	return 2
 }
 
-// rowPairs reports whether a plain matvec4 of rows output rows takes two
-// rows per subgroup (matvec4.comp ROW2): for rows past maxFoldRows (the
-// lm_head), where twice the bytes in flight per lane and half the x loads
-// per weight byte pay; b.mvRowPairs overrides (1 always, -1 never).
-func (b *Backend) rowPairs(rows int) bool {
+// rowPairs reports whether a plain matvec4 of rows output rows of dtype dt
+// takes two rows per subgroup (matvec4.comp ROW2): Q8_0 past maxFoldRows
+// (the lm_head), where twice the bytes in flight per lane and half the x
+// loads per weight byte pay: on the H200 the 128256-row Q8_0 lm_head took
+// 107.7 µs against 154.0 on one row, while f16's and bf16's took longer
+// (150.2 and 171.6 against 126.5 and 126.9; bench/RESULTS.md, kern18).
+// b.mvRowPairs overrides (1 always, -1 never).
+func (b *Backend) rowPairs(dt format.DType, rows int) bool {
 	if b.mvRowPairs != 0 {
 		return b.mvRowPairs > 0
 	}
-	return rows > maxFoldRows
+	return dt == format.Q8_0 && rows > maxFoldRows
 }
 
 // mvGroups is the number of workgroups a matvec4 of blocks row blocks

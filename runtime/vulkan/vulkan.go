@@ -38,7 +38,7 @@ type Options struct {
 	// and 1 for shorter ones, 1 never splits. For benchmarks.
 	MatvecSplit int
 	// MatvecRowPairs: 1 makes every plain decode matvec compute two rows
-	// per subgroup, -1 none, 0 only those past 16384 rows (the lm_head).
+	// per subgroup, -1 none, 0 only Q8_0 ones past 16384 rows (the lm_head).
 	// For benchmarks.
 	MatvecRowPairs int
 	// MLPFeatures is the number of ffn features per workgroup of the
