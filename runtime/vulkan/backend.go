@@ -399,6 +399,13 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 	}
 	if n >= warmElems {
 		b.warmDecode(dt, b.split(cols))
+		if b.mlpF > 0 && b.subgroup && cols%4 == 0 {
+			// The MLP block's pipeline depends on the hidden size: made for
+			// the width of every large matrix (the hidden size, and the ffn
+			// width needlessly), once each.
+			ms := b.mlpSpec(1, dt, cols)
+			b.pipeline(mlpNames[dt], ms[:])
+		}
 	}
 	if b.staging == nil {
 		if b.staging, err = b.newHostBuf(stagingMax, 1); err != nil {
@@ -475,8 +482,6 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 		b.pipeline("matvec4g_"+sfx, spec[:])
 		if b.mlpF > 0 {
 			b.pipeline("matvec4rc_"+sfx, spec[:])
-			ms := b.mlpSpec(1, dt)
-			b.pipeline("mlp_"+sfx, ms[:])
 		}
 	}
 }
@@ -709,7 +714,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [6]uint32
+	spec [7]uint32
 	n    int
 }
 

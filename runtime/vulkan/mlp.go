@@ -87,6 +87,13 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 	if err := checkDims("MLP", rows, D, I); err != nil {
 		return false, err
 	}
+	spec := b.mlpSpec(rows, g.dt, D)
+	maxr := int(spec[2])
+	// Shared memory: x·g of every row, the activations, the partial sums
+	// of squares and matvec4's reduction slots.
+	if 4*maxr*(D+b.mlpF+64+3) > b.maxShared {
+		return false, nil
+	}
 	hb, err := b.buf(h, "MLP h", rows*D)
 	if err != nil {
 		return false, err
@@ -118,16 +125,16 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 		b.copyBuf(hb.h, snap, 0, 0, need)
 	}
 	b.lastResid = mvCall{}
-	spec := b.mlpSpec(rows, g.dt)
 	err = b.dispatch(mlpNames[g.dt], spec[:], ceilDiv(I, b.mlpF), []C.VkBuffer{g.h, snap, hb.h, nm.h, u.h, d.h}, 1<<2,
 		uint32(rows), uint32(D), uint32(I), g.so, 0, fbits(eps), d.so)
 	return err == nil, err
 }
 
-// mlpSpec is the MLP dispatch's specialisation constants (matvec4's, with
-// one row per workgroup block, no split; the features per workgroup and
-// down words per lane per round).
-func (b *Backend) mlpSpec(rows int, dt format.DType) [6]uint32 {
+// mlpSpec is the MLP dispatch's specialisation constants for rows token
+// rows of hidden size hidden: matvec4's (one row per workgroup block, no
+// split), the features per workgroup, down words per lane per round and
+// the hidden size (the shared x rows).
+func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [7]uint32 {
 	u2 := mlpRound
 	if dt == format.Q8_0 {
 		u2 = mlpRoundQ8
@@ -135,5 +142,5 @@ func (b *Backend) mlpSpec(rows int, dt format.DType) [6]uint32 {
 	if b.mlpU2 > 0 {
 		u2 = b.mlpU2
 	}
-	return [6]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2)}
+	return [7]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden)}
 }

@@ -99,7 +99,7 @@ func TestMLPBlock(t *testing.T) {
 		}
 	}
 	// Refused: 9 rows (matvec4's limit is 8), a bf16 norm weight (only an
-	// f32 one folds), mixed dtypes.
+	// f32 one folds), mixed dtypes, rows that do not fit in shared memory.
 	c := mlpCase{dt: format.F16, rows: 1, k: 64, n: 72, norm: true}
 	w := c.weights(t, b, r)
 	b.mlpF = mlpFeatures
@@ -121,6 +121,18 @@ func TestMLPBlock(t *testing.T) {
 			t.Errorf("%s: fused %v, err %v, commands %v; want refused with nothing recorded", k.name, fused, err, b.recorded())
 		}
 	}
+	// 8 rows of 4096 values: their x·g takes 128 KB of shared memory.
+	wide := mlpCase{dt: format.F16, rows: 8, k: 4096, n: 32, norm: true}
+	ww := wide.weights(t, b, r)
+	hw := bufOf(t, b, ww.h)
+	mustOK(t, b.Sync())
+	if fused, err := b.MLP(hw, ww.gn, ww.wg, ww.wu, ww.wd, wide.rows, mlpEps); fused || err != nil || len(b.recorded()) != 0 {
+		t.Errorf("8 rows of 4096 (shared memory %d bytes): fused %v, err %v, commands %v; want refused", b.maxShared, fused, err, b.recorded())
+	}
+	if fused, err := b.MLP(hw, ww.gn, ww.wg, ww.wu, ww.wd, 1, mlpEps); !fused || err != nil {
+		t.Errorf("1 row of 4096: fused %v, err %v; want fused", fused, err)
+	}
+	mustOK(t, b.Sync())
 	if _, err := b.MLP(h, w.gn, w.wu, w.wd, w.wd, 1, mlpEps); err == nil || !strings.Contains(err.Error(), "do not fit") {
 		t.Errorf("mismatched shapes: err %v", err)
 	}

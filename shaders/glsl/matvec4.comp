@@ -108,9 +108,20 @@ layout(std430, binding = 6) writeonly buffer AB { float A[]; };
 #endif
 #endif
 
+#ifdef MLP
+// KS (constant 6): the hidden size. Every workgroup keeps x·g of its rows
+// in shared memory, read once from h, instead of re-reading h and g and
+// summing squares for each feature (the block's x traffic was as large as
+// its weight traffic for f16, twice it for Q8_0).
+layout(constant_id = 6) const uint KS = 2048;
+shared vec4 xs[MAXR * KS / 4u];
+#endif
+
 // xin is x's vec4 i of token row r.
 vec4 xin(uint r, uint i) {
-#ifdef NORM
+#ifdef MLP
+	return xs[r * (pc.K / 4u) + i];
+#elif defined(NORM)
 	vec4 x = X4[pc.xoff + r * (pc.K / 4u) + i];
 	ss[r] += dot(x, x);
 	return x * G4[i];
@@ -166,7 +177,7 @@ void rowdot(uint n, uint part) {
 #ifdef TWO
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc2[r] = 0.0;
 #endif
-#ifdef NORM
+#if defined(NORM) && !defined(MLP)
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) ss[r] = 0.0;
 #endif
 #ifdef W_q8
@@ -265,7 +276,7 @@ void rowdot(uint n, uint part) {
 #ifdef TWO
 			acc2[r] = subgroupAdd(acc2[r]);
 #endif
-#ifdef NORM
+#if defined(NORM) && !defined(MLP)
 			ss[r] = subgroupAdd(ss[r]);
 #endif
 		}
@@ -350,6 +361,7 @@ void sums(uint n, bool ok, uint part) {
 // U2 (constant 5): down words per lane per round.
 layout(constant_id = 5) const uint U2 = 8;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
+shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
 // Down's words for one round: lane t takes word c = t % CW of the FPW
 // columns of rows i0, i0 + rpr, ... (i0 = b0 + t / CW); words past the
@@ -380,17 +392,36 @@ void mlp() {
 	// Down's first round is independent of the features: its loads are in
 	// flight while gate and up are computed.
 	downLoad(0u, t, c, rpr, col, colok);
-	// Gate and up: one feature per subgroup at a time, as PAIR with NORM.
+	// x·g into shared memory and the rows' sums of squares; the norm's
+	// scale is applied to the dot products.
+	uint k4 = pc.K / 4u;
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+		float s = 0.0;
+		if (r < pc.rows) {
+			for (uint i = t; i < k4; i += WG) {
+				vec4 v = X4[pc.xoff + r * k4 + i];
+				s += dot(v, v);
+				xs[r * k4 + i] = v * G4[i];
+			}
+		}
+		s = subgroupAdd(s);
+		if (subgroupElect()) ssp[r * 64u + gl_SubgroupID] = s;
+	}
+	barrier();
+	float inv[MAXR];
+	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+		float s = 0.0;
+		for (uint g = 0u; g < gl_NumSubgroups; g++) s += ssp[r * 64u + g];
+		inv[r] = inversesqrt(s / float(pc.K) + pc.eps);
+	}
+	// Gate and up: one feature per subgroup at a time, as PAIR.
 	for (uint i = gl_SubgroupID; i < FPW; i += gl_NumSubgroups) {
 		uint n = f0 + i;
 		bool ok = n < pc.N;
 		if (ok) rowdot(n, 0u); // subgroup-uniform
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			float a = 0.0;
-			if (ok && r < pc.rows) {
-				float inv = inversesqrt(ss[r] / float(pc.K) + pc.eps);
-				a = silu(acc[r] * inv) * (acc2[r] * inv);
-			}
+			if (ok && r < pc.rows) a = silu(acc[r] * inv[r]) * (acc2[r] * inv[r]);
 			if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
 		}
 	}
