@@ -66,7 +66,9 @@ type Backend struct {
 	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
 	mlpF    int
 	mlpSnap devBuf
-	mlpU2   int // benchmarks: down words per lane per round (0: mlpRound)
+	mlpU2   int  // benchmarks: down words per lane per round (0: mlpRound)
+	mlpWG   int  // benchmarks: workgroup size (0: wgMLP)
+	mlpLate bool // benchmarks: down's first round loaded after gate and up
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form.
 	lastResid mvCall
@@ -714,7 +716,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [7]uint32
+	spec [8]uint32
 	n    int
 }
 

@@ -259,7 +259,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // with its residual (the backend without the MLP block); "blockN" the
 // one-dispatch MLP block with N features per workgroup, fed by the
 // projection's copy of h (-uN: N down words per lane per round, not the
-// dtype's default). Weights rotate over at least 256 MB.
+// dtype's default; -late: down's first round loaded after gate and up;
+// -wgN: N-wide workgroups, not 256). Weights rotate over at least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -298,12 +299,15 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
 		gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 		for _, v := range []struct {
-			name  string
-			f, u2 int
-		}{{"stages", 0, 0}, {"block16", 16, 0}, {"block32", 32, 0}, {"block32-u4", 32, 4}, {"block32-u8", 32, 8}, {"block64", 64, 0}} {
+			name      string
+			f, u2, wg int
+			late      bool
+		}{{"stages", 0, 0, 0, false}, {"block16", 16, 0, 0, false}, {"block32", 32, 0, 0, false}, {"block32-u4", 32, 4, 0, false},
+			{"block32-u8", 32, 8, 0, false}, {"block64", 64, 0, 0, false}, {"block32-late", 32, 0, 0, true},
+			{"block16-wg128", 16, 0, 128, false}, {"block32-wg512", 32, 0, 512, false}, {"block64-wg512", 64, 0, 512, false}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
-				be.mlpF, be.mlpU2 = v.f, v.u2
-				defer func() { be.mlpU2 = 0 }()
+				be.mlpF, be.mlpU2, be.mlpWG, be.mlpLate = v.f, v.u2, v.wg, v.late
+				defer func() { be.mlpU2, be.mlpWG, be.mlpLate = 0, 0, false }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]

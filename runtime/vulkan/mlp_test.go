@@ -98,6 +98,27 @@ func TestMLPBlock(t *testing.T) {
 			}
 		}
 	}
+	// The benchmark's shapes of the dispatch: 128- and 512-wide workgroups,
+	// down's first round loaded after gate and up.
+	for _, v := range []struct {
+		wg   int
+		late bool
+	}{{128, false}, {512, false}, {wgMLP, true}} {
+		for _, dt := range []format.DType{format.F32, format.F16, format.Q8_0} {
+			c := mlpCase{dt: dt, rows: 3, k: 64, n: 96, norm: true}
+			t.Run(fmt.Sprintf("%v wg %d late %v", c, v.wg, v.late), func(t *testing.T) {
+				b.mlpWG, b.mlpLate = v.wg, v.late
+				defer func() { b.mlpWG, b.mlpLate = 0, false }()
+				w := c.weights(t, b, r)
+				got, _, fused := c.runBlock(t, b, w, mlpFeatures, true)
+				if !fused {
+					t.Fatal("not fused")
+				}
+				_, _, _, _, h := c.reference(w)
+				checkBounded(t, "h", got, h)
+			})
+		}
+	}
 	// Refused: 9 rows (matvec4's limit is 8), a bf16 norm weight (only an
 	// f32 one folds), mixed dtypes, rows that do not fit in shared memory.
 	c := mlpCase{dt: format.F16, rows: 1, k: 64, n: 72, norm: true}

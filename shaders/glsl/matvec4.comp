@@ -360,6 +360,9 @@ void sums(uint n, bool ok, uint part) {
 #define CW (FPW / VW) // words of a down row's FPW columns: lanes that share a row
 // U2 (constant 5): down words per lane per round.
 layout(constant_id = 5) const uint U2 = 8;
+// PF (constant 7): down's first round is loaded before gate and up (1) or
+// after them (0).
+layout(constant_id = 7) const uint PF = 1;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
 shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
@@ -391,7 +394,7 @@ void mlp() {
 	bool colok = col < pc.N;
 	// Down's first round is independent of the features: its loads are in
 	// flight while gate and up are computed.
-	downLoad(0u, t, c, rpr, col, colok);
+	if (PF != 0u) downLoad(0u, t, c, rpr, col, colok);
 	// x·g into shared memory and the rows' sums of squares; the norm's
 	// scale is applied to the dot products.
 	uint k4 = pc.K / 4u;
@@ -425,6 +428,7 @@ void mlp() {
 			if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
 		}
 	}
+	if (PF == 0u) downLoad(0u, t, c, rpr, col, colok);
 	barrier();
 	// Down, a round at a time with the next round's loads issued first: the
 	// CW lanes of a row sum through shuffles and the first adds the row's
