@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# RECORD ONLY: the streamed gate/up rounds it measured were slower and were
+# reverted (figures in bench/RESULTS.md); the binary it ran was built at
+# the commit that added this script.
 # The MLP block with gate and up as a stream of rounds (the next loaded
 # before the current is used), x·g in shared memory,
 # against the stages; mmbbench decode with and without the block,

@@ -386,36 +386,6 @@ void downLoad(uint b0, uint t, uint c, uint rpr, uint col, bool colok) {
 	}
 }
 
-// Gate and up words per lane per round (UA) and values per word (VWA).
-#define UA 4u
-#ifdef W_q8
-#define VWA 16u
-#elif defined(W_f32)
-#define VWA 4u
-#else
-#define VWA 8u
-#endif
-uvec4 ga[UA], ua[UA];
-#ifdef W_q8
-float gs[UA], us[UA];
-#endif
-// aLoad loads words j0, j0 + SG, ... of gate and up row n (zeros past the
-// row, or everywhere unless ok).
-void aLoad(uint n, uint j0, bool ok, uint nw) {
-	uint base = n * nw;
-	[[unroll]] for (uint u = 0u; u < UA; u++) {
-		uint j = j0 + u * gl_SubgroupSize;
-		bool v = ok && j < nw;
-		ga[u] = v ? W4[base + j] : uvec4(0u);
-		ua[u] = v ? V4[base + j] : uvec4(0u);
-#ifdef W_q8
-		uint bi = (base + j) >> 1;
-		gs[u] = v ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
-		us[u] = v ? unpackHalf2x16(V1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
-#endif
-	}
-}
-
 void mlp() {
 	uint f0 = group_id() * FPW;
 	uint t = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
@@ -447,68 +417,15 @@ void mlp() {
 		for (uint g = 0u; g < gl_NumSubgroups; g++) s += ssp[r * 64u + g];
 		inv[r] = inversesqrt(s / float(pc.K) + pc.eps);
 	}
-	// Gate and up: the subgroup's features sg, sg + nsg, ... as one stream
-	// of rounds of UA words per lane of both rows, each round's loads issued
-	// before the previous round is used (the stage ran as a chain of
-	// dependent round trips otherwise).
-	uint sg = gl_SubgroupID, nsg = gl_NumSubgroups, lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
-	uint nf = sg < FPW ? (FPW - sg + nsg - 1u) / nsg : 0u; // features of this subgroup
-	uint nw = pc.K / VWA, rr = (nw + SG * UA - 1u) / (SG * UA); // words and rounds per row
-	uint T = nf * rr;
-	if (T > 0u) aLoad(f0 + sg, lane, f0 + sg < pc.N, nw);
-	float ag[MAXR], au[MAXR];
-	[[unroll]] for (uint r = 0u; r < MAXR; r++) { ag[r] = 0.0; au[r] = 0.0; }
-	for (uint k = 0u; k < T; k++) {
-		uvec4 cg[UA], cu[UA];
-#ifdef W_q8
-		float cgs[UA], cus[UA];
-#endif
-		[[unroll]] for (uint u = 0u; u < UA; u++) {
-			cg[u] = ga[u];
-			cu[u] = ua[u];
-#ifdef W_q8
-			cgs[u] = gs[u];
-			cus[u] = us[u];
-#endif
-		}
-		uint fi = k / rr, part = k % rr;
-		if (k + 1u < T) {
-			uint n1 = f0 + sg + ((k + 1u) / rr) * nsg;
-			aLoad(n1, lane + ((k + 1u) % rr) * SG * UA, n1 < pc.N, nw);
-		}
-		uint j0 = lane + part * SG * UA;
-		[[unroll]] for (uint u = 0u; u < UA; u++) {
-			uint j = j0 + u * SG;
-			if (j < nw) {
-				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-					if (r < pc.rows) {
-#ifdef W_q8
-						uint xb = 4u * j;
-						vec4 x0 = xin(r, xb), x1 = xin(r, xb + 1u), x2 = xin(r, xb + 2u), x3 = xin(r, xb + 3u);
-						ag[r] += cgs[u] * (dot(i8x4(cg[u].x), x0) + dot(i8x4(cg[u].y), x1) + dot(i8x4(cg[u].z), x2) + dot(i8x4(cg[u].w), x3));
-						au[r] += cus[u] * (dot(i8x4(cu[u].x), x0) + dot(i8x4(cu[u].y), x1) + dot(i8x4(cu[u].z), x2) + dot(i8x4(cu[u].w), x3));
-#elif defined(W_f32)
-						vec4 x0 = xin(r, j);
-						ag[r] += dot(uintBitsToFloat(cg[u]), x0);
-						au[r] += dot(uintBitsToFloat(cu[u]), x0);
-#else
-						vec4 x0 = xin(r, 2u * j), x1 = xin(r, 2u * j + 1u);
-						ag[r] += dot(lo16(cg[u].xy), x0) + dot(lo16(cg[u].zw), x1);
-						au[r] += dot(lo16(cu[u].xy), x0) + dot(lo16(cu[u].zw), x1);
-#endif
-					}
-				}
-			}
-		}
-		if (part == rr - 1u) { // the feature's last round (subgroup-uniform)
-			uint i = sg + fi * nsg, n = f0 + i;
-			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-				float g = subgroupAdd(ag[r]), up = subgroupAdd(au[r]);
-				ag[r] = 0.0;
-				au[r] = 0.0;
-				float a = n < pc.N && r < pc.rows ? silu(g * inv[r]) * (up * inv[r]) : 0.0;
-				if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
-			}
+	// Gate and up: one feature per subgroup at a time, as PAIR.
+	for (uint i = gl_SubgroupID; i < FPW; i += gl_NumSubgroups) {
+		uint n = f0 + i;
+		bool ok = n < pc.N;
+		if (ok) rowdot(n, 0u); // subgroup-uniform
+		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+			float a = 0.0;
+			if (ok && r < pc.rows) a = silu(acc[r] * inv[r]) * (acc2[r] * inv[r]);
+			if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
 		}
 	}
 	if (PF == 0u) downLoad(0u, t, c, rpr, col, colok);
