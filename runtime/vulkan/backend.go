@@ -261,7 +261,7 @@ func New(opts Options) (*Backend, error) {
 	b.mvRowPairs = opts.MatvecRowPairs
 	switch opts.MLPFeatures {
 	case 0, 16, 32, 64:
-		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && opts.MLPFeatures >= 0 {
+		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && (!b.coopmat || d.mmDeviceScope) && opts.MLPFeatures >= 0 {
 			b.mlpF = max(opts.MLPFeatures, mlpFeatures)
 		}
 	case -1:

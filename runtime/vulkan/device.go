@@ -51,6 +51,7 @@ func deviceInfo(i int) (DeviceInfo, C.mmb_devinfo, error) {
 		Storage8:           ci.storage8 != 0,
 		CoopMatrix:         ci.coopmat_nv != 0,
 		AtomicFloatAdd:     ci.atomic_add_f32 != 0,
+		mmDeviceScope:      ci.mm_device_scope != 0,
 		SubgroupShuffle:    ci.subgroup_stages&0x20 != 0 && ci.subgroup_ops&0x10 != 0,
 		typeRank:           rank,
 	}

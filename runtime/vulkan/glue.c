@@ -255,6 +255,7 @@ int mmb_device_info(int index, mmb_devinfo *out) {
 		out->storage8 = f.f12.storageBuffer8BitAccess;
 		out->coopmat_nv = coopmat_ok(pd, &f);
 		out->atomic_add_f32 = f.af_ext && f.af.shaderBufferFloat32AtomicAdd;
+		out->mm_device_scope = f.f12.vulkanMemoryModelDeviceScope;
 	} else {
 		out->storage16 = f.s16.storageBuffer16BitAccess;
 	}
@@ -404,6 +405,9 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, in
 		*tail = &en.cm;
 		tail = &en.cm.pNext;
 		en.f12.vulkanMemoryModel = 1;
+		// With the memory model on, device-scope atomics (the MLP block's
+		// float adds) need this too.
+		en.f12.vulkanMemoryModelDeviceScope = have.f12.vulkanMemoryModelDeviceScope;
 		en.f12.shaderFloat16 = 1;
 		en.f11.storageBuffer16BitAccess = 1;
 	}

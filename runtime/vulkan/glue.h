@@ -25,6 +25,7 @@ typedef struct mmb_devinfo {
 	uint32_t storage16, float16, int8, storage8;
 	uint32_t coopmat_nv; // 16×16×16 fp16·fp16+fp32 subgroup matrices, memory model (see glue.c)
 	uint32_t atomic_add_f32; // VK_EXT_shader_atomic_float's shaderBufferFloat32AtomicAdd
+	uint32_t mm_device_scope; // vulkanMemoryModelDeviceScope (enabled with the cooperative-matrix memory model)
 	uint32_t max_wg_invocations, max_wg_size_x, max_shared, max_push;
 	uint32_t max_wg_count[3];
 	uint32_t max_storage_range;

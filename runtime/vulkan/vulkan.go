@@ -77,6 +77,9 @@ type DeviceInfo struct {
 	SubgroupShuffle bool
 
 	typeRank int
+	// mmDeviceScope: vulkanMemoryModelDeviceScope, which device-scope
+	// atomics need where the memory model is enabled (with CoopMatrix).
+	mmDeviceScope bool
 }
 
 func (d DeviceInfo) String() string {
