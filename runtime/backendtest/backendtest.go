@@ -49,6 +49,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) runtime.Backend) {
 	t.Run("SSMScan", s.ssmscan)
 	t.Run("GatedRMSNorm", s.gatedRMSNorm)
 	t.Run("Argmax", s.argmax)
+	t.Run("MLPBlock", s.mlpBlock)
 	t.Run("Errors", s.errors)
 }
 

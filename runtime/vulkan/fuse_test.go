@@ -166,81 +166,23 @@ func mustOK(t *testing.T, err error) {
 func silu64(x float64) float64 { return x / (1 + math.Exp(-x)) }
 
 // bounded is an output's float64 reference and its error bound, per element.
-type bounded struct{ want, bound []float64 }
+type bounded = backendtest.Bounded
 
-// reference computes the block in float64 from the exact stored values, and
-// for each output a bound on the error of any float32 evaluation of it:
-// a K-term dot product (any order, products rounded) is within
-// (K+4)·u·Σ|terms| (backendtest's MatMul bound); the norm's scale adds
-// (K/2+8)·u relative (backendtest's RMSNorm bound); silu through exp and a
-// division (16+4|g|)·u relative (backendtest's SwiGLU bound), and the errors
-// of gate and up carry into act through |silu'(g)·up| and |silu64(g)|, whose
-// bound carries into down through Σ|w_down|; the Add rounds once more.
+// reference is backendtest.MLPRef on the case's stored values.
 func (c mlpCase) reference(w mlpWeights) (gate, up, act, down, h bounded) {
-	K, N := c.k, c.n
-	mk := func(n int) bounded { return bounded{make([]float64, n), make([]float64, n)} }
-	gate, up, act = mk(c.rows*N), mk(c.rows*N), mk(c.rows*N)
-	down, h = mk(c.rows*K), mk(c.rows*K)
-	for r := 0; r < c.rows; r++ {
-		x := make([]float64, K)
-		scaleRel := 0.0
-		if c.norm {
-			ss := 0.0
-			for k := 0; k < K; k++ {
-				hv := float64(w.h[r*K+k])
-				ss += hv * hv
-			}
-			s := 1 / math.Sqrt(ss/float64(K)+mlpEps)
-			for k := range x {
-				x[k] = float64(w.h[r*K+k]) * w.en[k] * s
-			}
-			scaleRel = (float64(K)/2 + 8) * f32u
-		} else {
-			for k := range x {
-				x[k] = float64(w.x[r*K+k])
-			}
-		}
-		for n := 0; n < N; n++ {
-			var g, uv, ag, au float64
-			for k := 0; k < K; k++ {
-				g += w.eg[n*K+k] * x[k]
-				uv += w.eu[n*K+k] * x[k]
-				ag += math.Abs(w.eg[n*K+k] * x[k])
-				au += math.Abs(w.eu[n*K+k] * x[k])
-			}
-			i := r*N + n
-			gate.want[i], up.want[i] = g, uv
-			gate.bound[i] = (float64(K+4)*f32u + scaleRel) * ag
-			up.bound[i] = (float64(K+4)*f32u + scaleRel) * au
-			sig := 1 / (1 + math.Exp(-g))
-			act.want[i] = silu64(g) * uv
-			act.bound[i] = (16+4*math.Abs(g))*f32u*math.Abs(act.want[i]) +
-				math.Abs(sig*(1+g*(1-sig))*uv)*gate.bound[i] + math.Abs(silu64(g))*up.bound[i]
-		}
-		for k := 0; k < K; k++ {
-			var d, ad, carried float64
-			for n := 0; n < N; n++ {
-				wd := w.ed[k*N+n]
-				d += wd * act.want[r*N+n]
-				ad += math.Abs(wd * act.want[r*N+n])
-				carried += math.Abs(wd) * act.bound[r*N+n]
-			}
-			i := r*K + k
-			down.want[i] = d
-			down.bound[i] = float64(N+4)*f32u*ad + carried
-			h.want[i] = float64(w.h[i]) + d
-			h.bound[i] = down.bound[i] + f32u*math.Abs(h.want[i])
-		}
+	var en []float64
+	if c.norm {
+		en = w.en
 	}
-	return
+	return backendtest.MLPRef(w.h, w.x, w.eg, w.eu, w.ed, en, c.rows, c.k, c.n, mlpEps)
 }
 
 // checkBounded fails unless |got - want| <= bound everywhere.
 func checkBounded(t *testing.T, what string, got []float32, r bounded) {
 	t.Helper()
 	for i, g := range got {
-		if d := math.Abs(float64(g) - r.want[i]); !(d <= r.bound[i]) {
-			t.Errorf("%s[%d] = %v, want %v ± %.3g", what, i, g, r.want[i], r.bound[i])
+		if d := math.Abs(float64(g) - r.Want[i]); !(d <= r.Bound[i]) {
+			t.Errorf("%s[%d] = %v, want %v ± %.3g", what, i, g, r.Want[i], r.Bound[i])
 			return
 		}
 	}
@@ -254,8 +196,8 @@ func checkPaths(t *testing.T, what string, a, b []float32, r bounded) {
 	for i := range a {
 		d := math.Abs(float64(a[i]) - float64(b[i]))
 		same = same && d == 0
-		if !(d <= 2*r.bound[i]) {
-			t.Errorf("%s[%d]: %v against %v: differ by %.3g > %.3g", what, i, a[i], b[i], d, 2*r.bound[i])
+		if !(d <= 2*r.Bound[i]) {
+			t.Errorf("%s[%d]: %v against %v: differ by %.3g > %.3g", what, i, a[i], b[i], d, 2*r.Bound[i])
 			return
 		}
 	}
@@ -583,7 +525,7 @@ func attnRef(q, cacheK, cacheV []float32, rows, pos0, heads, kvHeads, hd int) bo
 			}
 		}
 	}
-	return bounded{want, bound}
+	return bounded{Want: want, Bound: bound}
 }
 
 // TestAttentionGrouped: on the split path, attndecg (one workgroup per kv
