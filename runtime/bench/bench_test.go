@@ -478,3 +478,74 @@ func TestGenerateDeterministic(t *testing.T) {
 		t.Error("the seed changes nothing")
 	}
 }
+
+// The profile forwards runtime.MLPBlock: with a backend that fuses single
+// rows (a CPU backend running the block's ops inside MLP), the decode
+// profile counts one "MLP block" per layer and token and no separate gate
+// projection or SwiGLU, while the prefill (16 rows, declined) counts the
+// ops and no block; with device marks and with the wall clock.
+func TestProfileMLPBlock(t *testing.T) {
+	f, rev := genFile(t, tiny("half", false))
+	for _, dev := range []bool{false, true} {
+		open := func() (runtime.Backend, error) {
+			c := cpu.New(cpu.Options{Threads: 1})
+			if dev {
+				return &mlpFakeProf{fakeProf{Backend: c}}, nil
+			}
+			return &mlpFake{c}, nil
+		}
+		o := small()
+		o.ProfileTokens = 3
+		o.Prefill, o.Contexts = []int{16}, []int{}
+		r, err := Measure(f, rev, open, o, new(bytes.Buffer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []map[string]int{
+			{"MLP block": 3 * 4, "MatMul mlp.gate_proj": 0, "SwiGLU": 0, "Add": 3 * 4},
+			{"MLP block": 0, "MatMul mlp.gate_proj": 4, "SwiGLU": 4, "Add": 8},
+		} {
+			counts := map[string]int{}
+			for _, op := range r.Profile[i].Ops {
+				counts[op.Op] = op.Count
+			}
+			for op, n := range want {
+				if counts[op] != n {
+					t.Errorf("device %v, %s: %s counted %d times, want %d", dev, r.Profile[i].Phase, op, counts[op], n)
+				}
+			}
+		}
+	}
+}
+
+// mlpFake is a CPU backend that takes runtime.MLPBlock for single rows,
+// running the block's ops itself (on the inner backend, so the profile
+// sees one op).
+type mlpFake struct{ *cpu.Backend }
+
+func (f *mlpFake) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
+	return cpuMLP(f.Backend, h, norm, gate, up, down, rows, eps)
+}
+
+type mlpFakeProf struct{ fakeProf }
+
+func (f *mlpFakeProf) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
+	return cpuMLP(f.Backend, h, norm, gate, up, down, rows, eps)
+}
+
+func cpuMLP(b *cpu.Backend, h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
+	if rows != 1 {
+		return false, nil
+	}
+	D, I := gate.Cols(), gate.Rows()
+	var bufs [5]runtime.Buffer
+	for i, n := range []int{D, I, I, I, D} {
+		var err error
+		if bufs[i], err = b.Alloc(n); err != nil {
+			return false, err
+		}
+	}
+	xn, g, u, a, d := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4]
+	return true, firstErr(b.RMSNorm(xn, h, norm, 1, D, eps), b.MatMul(g, xn, gate, 1), b.MatMul(u, xn, up, 1),
+		b.SwiGLU(a, g, u, I), b.MatMul(d, a, down, 1), b.Add(h, d, D))
+}

@@ -16,8 +16,9 @@ import (
 // (which on a GPU is the submit round trip). MatMuls are labelled with the
 // role of their weight, so that the table says which projection costs what.
 //
-// The benchmarks proper never run through this wrapper: it would hide any
-// optional interface the runtime looks for on the backend.
+// The benchmarks proper never run through this wrapper: it would hide the
+// optional interfaces the runtime looks for on the backend (all but
+// runtime.MLPBlock, which it forwards).
 type profBackend struct {
 	in       runtime.Backend
 	dev      runtime.Profiler // nil: wall clock
@@ -235,6 +236,45 @@ func (p *profBackend) GatedRMSNorm(dst, y, z runtime.Buffer, w runtime.Weight, r
 }
 func (p *profBackend) Argmax(dst, x runtime.Buffer, rows, n int) error {
 	return p.op("Argmax", func() error { return p.in.Argmax(dst, x, rows, n) })
+}
+
+// MLP forwards runtime.MLPBlock, so that a profile shows the decode MLP
+// as the runtime runs it where the backend fuses it (one "MLP block" op);
+// a declined call (prefill rows, a backend without it) is not counted.
+func (p *profBackend) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
+	mb, ok := p.in.(runtime.MLPBlock)
+	if !ok {
+		return false, nil
+	}
+	run := func() (bool, error) { return mb.MLP(h, uw(norm), uw(gate), uw(up), uw(down), rows, eps) }
+	if !p.on {
+		return run()
+	}
+	if p.dev != nil {
+		if err := p.dev.ProfileMark(""); err != nil {
+			return false, err
+		}
+		fused, err := run()
+		if err != nil {
+			return false, err
+		}
+		lbl := ""
+		if fused {
+			lbl = "MLP block"
+		}
+		return fused, p.dev.ProfileMark(lbl)
+	}
+	var fused bool
+	err := p.op("MLP block", func() (err error) { fused, err = run(); return err })
+	if err == nil && !fused {
+		if t := p.times["MLP block"]; t != nil {
+			t.Count-- // nothing ran
+			if t.Count == 0 {
+				delete(p.times, "MLP block")
+			}
+		}
+	}
+	return fused, err
 }
 
 func firstErr(errs ...error) error {
