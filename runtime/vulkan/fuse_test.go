@@ -313,6 +313,30 @@ func (s *cmdSpy) Read(dst []float32, src rt.Buffer, off int) error {
 	return s.Backend.Read(dst, src, off)
 }
 
+// decodeStep loads the model at path on b, prefills 100 tokens and runs one
+// decode step: its logits, the commands the step recorded and the layers.
+func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, int) {
+	t.Helper()
+	sp := &cmdSpy{Backend: b}
+	m := openOn(t, path, sp, rt.Options{})
+	s, err := m.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int, 100)
+	for j := range ids {
+		ids[j] = (7*j + 3) % m.Config.VocabSize
+	}
+	if _, err := s.Prefill(ids); err != nil {
+		t.Fatal(err)
+	}
+	lg, err := s.Step(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(lg), sp.cmds, m.Config.NumLayers
+}
+
 // TestDecodeStepFused runs one decode step of each fixture at context 101
 // with the pairing and the one-pass attention, and as before them (gate, up
 // and SwiGLU as three dispatches; attention split into 64-position chunks
@@ -335,25 +359,7 @@ func TestDecodeStepFused(t *testing.T) {
 					b.attnOnePass = 0
 					b.noGroupedAttn = true // attndec per head, as one pass replaced
 				}
-				sp := &cmdSpy{Backend: b}
-				m := openOn(t, path, sp, rt.Options{})
-				layers = m.Config.NumLayers
-				s, err := m.NewSession()
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids := make([]int, 100)
-				for j := range ids {
-					ids[j] = (7*j + 3) % m.Config.VocabSize
-				}
-				if _, err := s.Prefill(ids); err != nil {
-					t.Fatal(err)
-				}
-				lg, err := s.Step(5)
-				if err != nil {
-					t.Fatal(err)
-				}
-				logits[i], cmds[i] = slices.Clone(lg), sp.cmds
+				logits[i], cmds[i], layers = decodeStep(t, path, b)
 			}
 			now, old := cmds[0], cmds[1]
 			pairs := 0

@@ -217,14 +217,7 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 		s := uint64(3 * i)
 		ws[i] = mlp{upload(ffn, hidden, s+1), upload(ffn, hidden, s+2), upload(hidden, ffn, s+3)}
 	}
-	ones := make([]byte, 4*hidden) // an f32 norm weight, as the converter stores it
-	for i := 0; i < hidden; i++ {
-		binary.LittleEndian.PutUint32(ones[4*i:], 0x3f800000)
-	}
-	gn, err := be.Upload("norm", format.F32, 1, hidden, ones)
-	if err != nil {
-		b.Fatal(err)
-	}
+	gn := onesNorm(b, be, hidden)
 	h := filled(b, be, hidden, func(i int) float32 { return float32(i%19)/9 - 1 })
 	xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
 	gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
@@ -235,14 +228,7 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 			reps := max(copies, int(0.02*bw/float64(3*wb)))
 			per := perCall(b, be, reps, func(j int) {
 				w := ws[j%copies]
-				if err := firstBenchErr(
-					be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
-					be.MatMul(gate, xn, w.gate, 1),
-					be.MatMul(up, xn, w.up, 1),
-					be.SwiGLU(act, gate, up, ffn),
-					be.MatMul(tmp, act, w.down, 1),
-					be.Add(h, tmp, hidden),
-				); err != nil {
+				if err := mlpStages(be, h, xn, gate, up, act, tmp, gn, w.gate, w.up, w.down); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -286,14 +272,7 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 			s := uint64(4 * i)
 			ws[i] = layer{upload(hidden, hidden, s+1), upload(ffn, hidden, s+2), upload(ffn, hidden, s+3), upload(hidden, ffn, s+4)}
 		}
-		ones := make([]byte, 4*hidden)
-		for i := 0; i < hidden; i++ {
-			binary.LittleEndian.PutUint32(ones[4*i:], 0x3f800000)
-		}
-		gn, err := be.Upload("norm", format.F32, 1, hidden, ones)
-		if err != nil {
-			b.Fatal(err)
-		}
+		gn := onesNorm(b, be, hidden)
 		h := filled(b, be, hidden, func(i int) float32 { return float32(i%19)/9 - 1 })
 		att := filled(b, be, hidden, func(i int) float32 { return float32(i%7)/700 - 0.005 })
 		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
@@ -322,14 +301,7 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 						b.Fatalf("fused %v with %d features", fused, v.f)
 					}
 					if !fused {
-						if err := firstBenchErr(
-							be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
-							be.MatMul(gate, xn, w.gate, 1),
-							be.MatMul(up, xn, w.up, 1),
-							be.SwiGLU(act, gate, up, ffn),
-							be.MatMul(tmp, act, w.down, 1),
-							be.Add(h, tmp, hidden),
-						); err != nil {
+						if err := mlpStages(be, h, xn, gate, up, act, tmp, gn, w.gate, w.up, w.down); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -339,6 +311,34 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 			})
 		}
 	}
+}
+
+// mlpStages records the MLP block of one decode row as runtime/session.go
+// does where the backend has no one-dispatch block: RMSNorm, gate, up,
+// SwiGLU, down, residual Add (the backend pairs and folds them).
+func mlpStages(be *Backend, h, xn, gate, up, act, tmp rt.Buffer, gn, wg, wu, wd rt.Weight) error {
+	hidden, ffn := wg.Cols(), wg.Rows()
+	return firstBenchErr(
+		be.RMSNorm(xn, h, gn, 1, hidden, 1e-5),
+		be.MatMul(gate, xn, wg, 1),
+		be.MatMul(up, xn, wu, 1),
+		be.SwiGLU(act, gate, up, ffn),
+		be.MatMul(tmp, act, wd, 1),
+		be.Add(h, tmp, hidden),
+	)
+}
+
+// onesNorm uploads an f32 norm weight of ones, as the converter stores norms.
+func onesNorm(b *testing.B, be *Backend, n int) rt.Weight {
+	ones := make([]byte, 4*n)
+	for i := 0; i < n; i++ {
+		binary.LittleEndian.PutUint32(ones[4*i:], 0x3f800000)
+	}
+	gn, err := be.Upload("norm", format.F32, 1, n, ones)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return gn
 }
 
 // perCall times op (given the repetition index) reps times per submission:

@@ -179,25 +179,7 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 				if off {
 					b.mlpF = 0
 				}
-				sp := &cmdSpy{Backend: b}
-				m := openOn(t, path, sp, rt.Options{})
-				layers = m.Config.NumLayers
-				s, err := m.NewSession()
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids := make([]int, 100)
-				for j := range ids {
-					ids[j] = (7*j + 3) % m.Config.VocabSize
-				}
-				if _, err := s.Prefill(ids); err != nil {
-					t.Fatal(err)
-				}
-				lg, err := s.Step(5)
-				if err != nil {
-					t.Fatal(err)
-				}
-				logits[i], cmds[i] = slices.Clone(lg), sp.cmds
+				logits[i], cmds[i], layers = decodeStep(t, path, b)
 			}
 			now, old := cmds[0], cmds[1]
 			blocks, snaps := 0, 0
