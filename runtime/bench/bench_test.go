@@ -232,13 +232,7 @@ func TestProfileCounts(t *testing.T) {
 		if dev {
 			open = func() (runtime.Backend, error) { return &fakeProf{Backend: cpu.New(cpu.Options{Threads: 1})}, nil }
 		}
-		o := small()
-		o.ProfileTokens = 3
-		o.Prefill, o.Contexts = []int{16}, []int{}
-		r, err := Measure(f, rev, open, o, new(bytes.Buffer))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := profile3(t, f, rev, open)
 		if len(r.Profile) != 2 {
 			t.Fatalf("device %v: %d profiles, want decode and prefill", dev, len(r.Profile))
 		}
@@ -265,6 +259,20 @@ func TestProfileCounts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// profile3 measures with a profile of 3 decode tokens and a 16-token
+// prefill, nothing else.
+func profile3(t *testing.T, f *format.File, rev *format.Revision, open func() (runtime.Backend, error)) *Result {
+	t.Helper()
+	o := small()
+	o.ProfileTokens = 3
+	o.Prefill, o.Contexts = []int{16}, []int{}
+	r, err := Measure(f, rev, open, o, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // fakeProf is a CPU backend that claims device timestamps: each mark stamps
@@ -494,13 +502,7 @@ func TestProfileMLPBlock(t *testing.T) {
 			}
 			return &mlpFake{c}, nil
 		}
-		o := small()
-		o.ProfileTokens = 3
-		o.Prefill, o.Contexts = []int{16}, []int{}
-		r, err := Measure(f, rev, open, o, new(bytes.Buffer))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := profile3(t, f, rev, open)
 		for i, want := range []map[string]int{
 			{"MLP block": 3 * 4, "MatMul mlp.gate_proj": 0, "SwiGLU": 0, "Add": 3 * 4},
 			{"MLP block": 0, "MatMul mlp.gate_proj": 4, "SwiGLU": 4, "Add": 8},

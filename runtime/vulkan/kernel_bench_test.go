@@ -206,13 +206,7 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 	copies := int(max(1, (256<<20+3*wb-1)/(3*wb)))
 	type mlp struct{ gate, up, down rt.Weight }
 	ws := make([]mlp, copies)
-	upload := func(rows, cols int, seed uint64) rt.Weight {
-		w, err := be.Upload("w", dt, rows, cols, randomWeight(dt, rows, cols, seed))
-		if err != nil {
-			b.Fatal(err)
-		}
-		return w
-	}
+	upload := func(rows, cols int, seed uint64) rt.Weight { return uploadRandom(b, be, dt, rows, cols, seed) }
 	for i := range ws {
 		s := uint64(3 * i)
 		ws[i] = mlp{upload(ffn, hidden, s+1), upload(ffn, hidden, s+2), upload(hidden, ffn, s+3)}
@@ -261,13 +255,7 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		copies := int(max(1, (256<<20+per-1)/per))
 		type layer struct{ o, gate, up, down rt.Weight }
 		ws := make([]layer, copies)
-		upload := func(rows, cols int, seed uint64) rt.Weight {
-			w, err := be.Upload("w", dt, rows, cols, randomWeight(dt, rows, cols, seed))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return w
-		}
+		upload := func(rows, cols int, seed uint64) rt.Weight { return uploadRandom(b, be, dt, rows, cols, seed) }
 		for i := range ws {
 			s := uint64(4 * i)
 			ws[i] = layer{upload(hidden, hidden, s+1), upload(ffn, hidden, s+2), upload(ffn, hidden, s+3), upload(hidden, ffn, s+4)}
@@ -326,6 +314,15 @@ func mlpStages(be *Backend, h, xn, gate, up, act, tmp rt.Buffer, gn, wg, wu, wd 
 		be.MatMul(tmp, act, wd, 1),
 		be.Add(h, tmp, hidden),
 	)
+}
+
+// uploadRandom uploads a rows×cols randomWeight of dt.
+func uploadRandom(b *testing.B, be *Backend, dt format.DType, rows, cols int, seed uint64) rt.Weight {
+	w, err := be.Upload("w", dt, rows, cols, randomWeight(dt, rows, cols, seed))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
 }
 
 // onesNorm uploads an f32 norm weight of ones, as the converter stores norms.
