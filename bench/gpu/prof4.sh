@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Per-op decode profile with the MLP block forwarded by the profiler (one
+# "MLP block" op per layer), f16 and q8_0 pure attention. Log: $OUT/prof4.txt.
+set -u
+. bench/gpu/env.sh
+M=/tmp/m
+{
+models $M "attn:" "q8:--dtype q8_0"
+wait; cat $M/done
+for m in attn q8; do
+  echo "== $m $(el)"
+  timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none --profile $M/$m.mmb 2>&1 | sed -n '/^profile: decode/,$p' | head -22
+done
+echo "== end $(el)"
+} > $OUT/prof4.txt 2>&1
+cat $OUT/prof4.txt
