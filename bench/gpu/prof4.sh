@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# PREPARED, NOT RUN: session 4 ran out of device time before it; run it
+# first next session to see the decode step per op with the MLP block.
 # Per-op decode profile with the MLP block forwarded by the profiler (one
 # "MLP block" op per layer), f16 and q8_0 pure attention. Log: $OUT/prof4.txt.
 set -u

@@ -44,8 +44,8 @@ var mlpNames, snapNames = func() (m, s [8]string) {
 // MLP implements runtime.MLPBlock: h += down · (silu(gate·n)·(up·n)) with
 // n = RMSNorm(h) for up to matvecRows rows, as one dispatch (the MLP form of
 // matvec4.comp) where the unfused block is two stages with a barrier
-// between. Each workgroup takes mlpF features and adds its share of down's
-// output into h with float atomics, so the sums' order (and the last bits of
+// between. Each workgroup reads x·g once into shared memory, takes mlpF
+// features and adds its share of down's output into h with float atomics, so the sums' order (and the last bits of
 // h) can differ from run to run. The dispatch reads h from a copy taken
 // when h was last written: the residual matvec that wrote it (the Add after
 // the attention or Mamba output projection) stores the copy too, or a copy

@@ -43,7 +43,8 @@
 // float atomics. No stage waits for another: the down weights stream as
 // soon as a workgroup has its features, where the unfused block drains
 // the gate/up stage before down may start. h is read from the copy at
-// binding 1 (SNAP), since other workgroups add into h meanwhile.
+// binding 1 (SNAP), since other workgroups add into h meanwhile, once per
+// workgroup into shared memory as x·g (constant 6 is the hidden size).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_shader_subgroup_arithmetic : require
