@@ -477,8 +477,11 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 	sfx := dtSuffix[dt]
 	if b.subgroup {
 		spec := b.mvSpec(1, split)
-		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr", "matvec4w"} {
+		for _, v := range []string{"matvec4", "matvec4n", "matvec4np", "matvec4s", "matvec4r", "matvec4sr"} {
 			b.pipeline(v+"_"+sfx, spec[:])
+		}
+		if b.rowPairs(dt, maxFoldRows+1) {
+			b.pipeline("matvec4w_"+sfx, spec[:]) // the lm_head's
 		}
 		b.pipeline("matvec4ng_"+sfx, spec[:])
 		b.pipeline("matvec4g_"+sfx, spec[:])
