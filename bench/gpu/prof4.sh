@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # PREPARED, NOT RUN: session 4 ran out of device time before it; run it
-# first next session to see the decode step per op with the MLP block.
+# first next session to see the decode step per op with the MLP block and
+# the kernels' register counts (TestPipelineStats, untested on lavapipe,
+# which lacks VK_KHR_pipeline_executable_properties).
 # Per-op decode profile with the MLP block forwarded by the profiler (one
 # "MLP block" op per layer), f16 and q8_0 pure attention. Log: $OUT/prof4.txt.
 set -u
@@ -8,6 +10,8 @@ set -u
 M=/tmp/m
 {
 models $M "attn:" "q8:--dtype q8_0"
+echo "== compiler statistics (register counts) of the decode kernels $(el)"
+(cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run 'TestPipelineStats' -test.v 2>&1 | head -120)
 wait; cat $M/done
 for m in attn q8; do
   echo "== $m $(el)"

@@ -19,7 +19,8 @@ package vulkan
 	X(VkWriteDescriptorSet) X(VkCommandPoolCreateInfo) X(VkCommandBufferAllocateInfo) \
 	X(VkCommandBufferBeginInfo) X(VkBufferCopy) X(VkMemoryBarrier) X(VkSubmitInfo) X(VkFenceCreateInfo) X(VkQueryPoolCreateInfo) \
 	X(VkPhysicalDeviceCooperativeMatrixFeaturesNV) X(VkCooperativeMatrixPropertiesNV) \
-	X(VkPhysicalDeviceShaderAtomicFloatFeaturesEXT)
+	X(VkPhysicalDeviceShaderAtomicFloatFeaturesEXT) X(VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR) X(VkPipelineInfoKHR) \
+	X(VkPipelineExecutablePropertiesKHR) X(VkPipelineExecutableInfoKHR) X(VkPipelineExecutableStatisticKHR)
 
 #define ABI_FIELDS(X) X(VkPhysicalDeviceProperties, limits) X(VkPhysicalDeviceProperties, pipelineCacheUUID) \
 	X(VkPhysicalDeviceLimits, maxStorageBufferRange) X(VkPhysicalDeviceLimits, maxComputeSharedMemorySize) \
@@ -29,7 +30,8 @@ package vulkan
 	X(VkPhysicalDeviceVulkan12Features, subgroupBroadcastDynamicId) X(VkPhysicalDeviceVulkan12Features, vulkanMemoryModel) \
 	X(VkCooperativeMatrixPropertiesNV, AType) X(VkCooperativeMatrixPropertiesNV, scope) X(VkComputePipelineCreateInfo, layout) \
 	X(VkWriteDescriptorSet, pBufferInfo) X(VkSubmitInfo, pCommandBuffers) \
-	X(VkPhysicalDeviceShaderAtomicFloatFeaturesEXT, shaderBufferFloat32AtomicAdd)
+	X(VkPhysicalDeviceShaderAtomicFloatFeaturesEXT, shaderBufferFloat32AtomicAdd) X(VkPipelineExecutableStatisticKHR, format) \
+	X(VkPipelineExecutableStatisticKHR, value) X(VkPipelineExecutablePropertiesKHR, subgroupSize)
 
 // The same text is printed by a program built against the system
 // vulkan_core.h in abi_test.go.

@@ -239,7 +239,7 @@ func New(opts Options) (*Backend, error) {
 	// 16-bit storage, fp16 and int8 are enabled where present; the shaders
 	// read every weight dtype through 32-bit words (so they also run where
 	// these are absent) and accumulate in fp32 as the interface requires.
-	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cbool(b.coopmat), cbool(d.AtomicFloatAdd && opts.MLPFeatures >= 0), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
+	if err := check("create device", C.mmb_ctx_create(C.int(idx), cbool(d.Storage16), cbool(d.Float16), cbool(d.Int8), cbool(b.coopmat), cbool(d.AtomicFloatAdd && opts.MLPFeatures >= 0), cbool(opts.PipelineStats), cp, C.size_t(len(cache)), &b.ctx)); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	for i := range b.specMV {

@@ -3,6 +3,7 @@
 #include "glue.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,10 @@ struct mmb_ctx {
 	VkPipelineCache cache;
 	VkDescriptorPool *dpools;
 	uint32_t ndpool, dpool_left;
+	// Pipeline statistics (VK_KHR_pipeline_executable_properties), when
+	// asked for and present: every pipeline is created capturing them.
+	PFN_vkGetPipelineExecutablePropertiesKHR getExecProps;
+	PFN_vkGetPipelineExecutableStatisticsKHR getExecStats;
 #define DFN(name) PFN_##name name;
 	MMB_DEVICE_FNS(DFN)
 #undef DFN
@@ -347,7 +352,7 @@ static int load_device_fns(mmb_ctx *c) {
 	return VK_SUCCESS;
 }
 
-int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, int wantaf, const void *cache, size_t cache_len, mmb_ctx **out) {
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, int wantaf, int wantstats, const void *cache, size_t cache_len, mmb_ctx **out) {
 	*out = NULL;
 	if (index < 0 || (uint32_t)index >= npdev) return MMB_ERR_NO_DEVICE;
 	mmb_ctx *c = calloc(1, sizeof *c);
@@ -395,7 +400,7 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, in
 	}
 	en.f2.features.shaderInt16 = have.f2.features.shaderInt16;
 
-	const char *dexts[3];
+	const char *dexts[4];
 	uint32_t ndext = 0;
 	void **tail = &en.f12.pNext;
 	if (wantcm && have.v12 && coopmat_ok(c->pd, &have)) {
@@ -416,6 +421,24 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, in
 		en.af.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT;
 		en.af.shaderBufferFloat32AtomicAdd = 1;
 		*tail = &en.af;
+		tail = &en.af.pNext;
+	}
+	VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR pe = {0};
+	int stats = 0;
+	if (wantstats && have.v12 && device_has_ext(c->pd, "VK_KHR_pipeline_executable_properties")) {
+		VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR q = {0};
+		q.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
+		VkPhysicalDeviceFeatures2 f2 = {0};
+		f2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+		f2.pNext = &q;
+		p_vkGetPhysicalDeviceFeatures2(c->pd, &f2);
+		if (q.pipelineExecutableInfo) {
+			dexts[ndext++] = "VK_KHR_pipeline_executable_properties";
+			pe.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
+			pe.pipelineExecutableInfo = 1;
+			*tail = &pe;
+			stats = 1;
+		}
 	}
 	uint32_t ne = 0;
 	if (p_vkEnumerateDeviceExtensionProperties(c->pd, NULL, &ne, NULL) == VK_SUCCESS && ne > 0) {
@@ -442,6 +465,11 @@ int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, in
 	r = p_vkCreateDevice(c->pd, &dci, NULL, &c->dev);
 	if (r != VK_SUCCESS) { free(c); return r; }
 	if ((r = load_device_fns(c)) != VK_SUCCESS) goto fail;
+	if (stats) {
+		c->getExecProps = (PFN_vkGetPipelineExecutablePropertiesKHR)p_vkGetDeviceProcAddr(c->dev, "vkGetPipelineExecutablePropertiesKHR");
+		c->getExecStats = (PFN_vkGetPipelineExecutableStatisticsKHR)p_vkGetDeviceProcAddr(c->dev, "vkGetPipelineExecutableStatisticsKHR");
+		if (!c->getExecProps || !c->getExecStats) c->getExecProps = NULL, c->getExecStats = NULL;
+	}
 	c->vkGetDeviceQueue(c->dev, fam, 0, &c->queue);
 
 	VkCommandPoolCreateInfo pci = {0};
@@ -612,12 +640,46 @@ int mmb_pipeline_create(mmb_ctx *c, const uint32_t *code, size_t code_bytes, con
 	ci.stage.pSpecializationInfo = nspec ? &spi : NULL;
 	ci.layout = c->layout;
 	ci.basePipelineIndex = -1;
+	if (c->getExecStats) ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
 	r = c->vkCreateComputePipelines(c->dev, c->cache, 1, &ci, NULL, out);
 	c->vkDestroyShaderModule(c->dev, mod, NULL);
 	return r;
 }
 
 void mmb_pipeline_destroy(mmb_ctx *c, VkPipeline p) { c->vkDestroyPipeline(c->dev, p, NULL); }
+
+int mmb_pipeline_stats(mmb_ctx *c, VkPipeline p, char *out, size_t n) {
+	if (!c->getExecStats) return MMB_ERR_NO_STATS;
+	VkPipelineInfoKHR pi = {VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR, NULL, p};
+	uint32_t ne = 0;
+	int r = c->getExecProps(c->dev, &pi, &ne, NULL);
+	if (r != VK_SUCCESS) return r;
+	size_t k = 0;
+	if (n) out[0] = 0;
+	for (uint32_t e = 0; e < ne; e++) {
+		VkPipelineExecutableInfoKHR ei = {VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR, NULL, p, e};
+		uint32_t ns = 0;
+		if ((r = c->getExecStats(c->dev, &ei, &ns, NULL)) != VK_SUCCESS) return r;
+		VkPipelineExecutableStatisticKHR *st = calloc(ns ? ns : 1, sizeof *st);
+		if (!st) return VK_ERROR_OUT_OF_HOST_MEMORY;
+		for (uint32_t i = 0; i < ns; i++) st[i].sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR;
+		r = c->getExecStats(c->dev, &ei, &ns, st);
+		for (uint32_t i = 0; r >= 0 && i < ns && k < n; i++) {
+			char v[64];
+			switch (st[i].format) {
+			case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: snprintf(v, sizeof v, "%s", st[i].value.b32 ? "true" : "false"); break;
+			case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: snprintf(v, sizeof v, "%lld", (long long)st[i].value.i64); break;
+			case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: snprintf(v, sizeof v, "%llu", (unsigned long long)st[i].value.u64); break;
+			default: snprintf(v, sizeof v, "%g", st[i].value.f64);
+			}
+			st[i].name[VK_MAX_DESCRIPTION_SIZE - 1] = 0;
+			k += snprintf(out + k, n - k, "%u\t%s\t%s\n", e, st[i].name, v);
+		}
+		free(st);
+		if (r < 0) return r;
+	}
+	return VK_SUCCESS;
+}
 
 #define SETS_PER_POOL 256
 

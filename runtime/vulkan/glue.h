@@ -13,6 +13,7 @@
 #define MMB_ERR_NO_MEMTYPE (-2000000004)   // no memory type with the wanted properties
 #define MMB_ERR_OLD_VULKAN (-2000000005)   // instance or device older than Vulkan 1.1
 #define MMB_ERR_MISSING_FN (-2000000006)   // an entry point could not be loaded
+#define MMB_ERR_NO_STATS (-2000000007)     // pipeline statistics were not enabled (or the device lacks them)
 
 #define MMB_NBIND 8   // storage buffer bindings in the one descriptor set layout
 #define MMB_PC_WORDS 32 // push constant words (128 bytes, the guaranteed minimum)
@@ -60,7 +61,7 @@ uint32_t mmb_instance_version(void);
 int mmb_device_count(void);
 int mmb_device_info(int index, mmb_devinfo *out);
 
-int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, int wantaf, const void *cache, size_t cache_len, mmb_ctx **out);
+int mmb_ctx_create(int index, int want16, int wantf16, int want8, int wantcm, int wantaf, int wantstats, const void *cache, size_t cache_len, mmb_ctx **out);
 void mmb_ctx_destroy(mmb_ctx *c);
 int mmb_cache_data(mmb_ctx *c, void *out, size_t *len);
 
@@ -71,6 +72,8 @@ void mmb_buffer_destroy(mmb_ctx *c, VkBuffer buf, VkDeviceMemory mem);
 
 int mmb_pipeline_create(mmb_ctx *c, const uint32_t *code, size_t code_bytes, const uint32_t *spec, uint32_t nspec, VkPipeline *out);
 void mmb_pipeline_destroy(mmb_ctx *c, VkPipeline p);
+// Writes "executable\tstatistic\tvalue\n" lines (NUL-terminated, truncated to n).
+int mmb_pipeline_stats(mmb_ctx *c, VkPipeline p, char *out, size_t n);
 int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out);
 
 #define MMB_RING 4 // command buffers mmb_submit cycles through

@@ -477,6 +477,58 @@ typedef struct VkPhysicalDeviceShaderAtomicFloatFeaturesEXT {
 	VkBool32 sparseImageFloat32AtomicAdd;
 } VkPhysicalDeviceShaderAtomicFloatFeaturesEXT;
 
+#define VK_MAX_DESCRIPTION_SIZE 256u
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR 1000269000
+#define VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR 1000269001
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR 1000269002
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR 1000269003
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR 1000269004
+#define VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR 0x00000040u
+typedef struct VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR {
+	VkStructureType sType;
+	void *pNext;
+	VkBool32 pipelineExecutableInfo;
+} VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR;
+typedef struct VkPipelineInfoKHR {
+	VkStructureType sType;
+	const void *pNext;
+	VkPipeline pipeline;
+} VkPipelineInfoKHR;
+typedef struct VkPipelineExecutablePropertiesKHR {
+	VkStructureType sType;
+	void *pNext;
+	VkFlags stages;
+	char name[VK_MAX_DESCRIPTION_SIZE];
+	char description[VK_MAX_DESCRIPTION_SIZE];
+	uint32_t subgroupSize;
+} VkPipelineExecutablePropertiesKHR;
+typedef struct VkPipelineExecutableInfoKHR {
+	VkStructureType sType;
+	const void *pNext;
+	VkPipeline pipeline;
+	uint32_t executableIndex;
+} VkPipelineExecutableInfoKHR;
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR 0
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR 1
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR 2
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR 3
+typedef union VkPipelineExecutableStatisticValueKHR {
+	VkBool32 b32;
+	int64_t i64;
+	uint64_t u64;
+	double f64;
+} VkPipelineExecutableStatisticValueKHR;
+typedef struct VkPipelineExecutableStatisticKHR {
+	VkStructureType sType;
+	void *pNext;
+	char name[VK_MAX_DESCRIPTION_SIZE];
+	char description[VK_MAX_DESCRIPTION_SIZE];
+	int32_t format; // VkPipelineExecutableStatisticFormatKHR
+	VkPipelineExecutableStatisticValueKHR value;
+} VkPipelineExecutableStatisticKHR;
+typedef VkResult (VKAPI_PTR *PFN_vkGetPipelineExecutablePropertiesKHR)(VkDevice, const VkPipelineInfoKHR *, uint32_t *, VkPipelineExecutablePropertiesKHR *);
+typedef VkResult (VKAPI_PTR *PFN_vkGetPipelineExecutableStatisticsKHR)(VkDevice, const VkPipelineExecutableInfoKHR *, uint32_t *, VkPipelineExecutableStatisticKHR *);
+
 #define VK_COMPONENT_TYPE_FLOAT16_NV 0
 #define VK_COMPONENT_TYPE_FLOAT32_NV 1
 #define VK_SCOPE_SUBGROUP_NV 3

@@ -45,6 +45,11 @@ type Options struct {
 	// one-dispatch decode MLP block (Backend.MLP; 16, 32 or 64): 0 picks 32, -1
 	// turns the block off (gate/up and down as two stages). For benchmarks.
 	MLPFeatures int
+	// PipelineStats creates every pipeline capturing the driver's compiler
+	// statistics (VK_KHR_pipeline_executable_properties, where present: on
+	// NVIDIA, register counts and the like), for diagnostics. It may slow
+	// pipeline creation.
+	PipelineStats bool
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
 	CacheDir string
