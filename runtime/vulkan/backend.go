@@ -401,10 +401,10 @@ func (b *Backend) Upload(name string, dt format.DType, rows, cols int, data []by
 	}
 	if n >= warmElems {
 		b.warmDecode(dt, b.split(cols))
-		if b.mlpF > 0 && b.subgroup && cols%4 == 0 {
+		if b.mlpF > 0 && b.subgroup && cols%4 == 0 && rows > cols {
 			// The MLP block's pipeline depends on the hidden size: made for
-			// the width of every large matrix (the hidden size, and the ffn
-			// width needlessly), once each.
+			// the width of the tall matrices (gate, up, the embedding: the
+			// hidden size), once per width.
 			ms := b.mlpSpec(1, dt, cols)
 			b.pipeline(mlpNames[dt], ms[:])
 		}
