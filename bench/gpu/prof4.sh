@@ -2,7 +2,8 @@
 # PREPARED, NOT RUN: session 4 ran out of device time before it; run it
 # first next session to see the decode step per op with the MLP block and
 # the kernels' register counts (TestPipelineStats, untested on lavapipe,
-# which lacks VK_KHR_pipeline_executable_properties).
+# which lacks VK_KHR_pipeline_executable_properties), and the MLP block
+# with 2 or 4 gate/up words per lane per round (fewer registers).
 # Per-op decode profile with the MLP block forwarded by the profiler (one
 # "MLP block" op per layer), f16 and q8_0 pure attention. Log: $OUT/prof4.txt.
 set -u
@@ -11,7 +12,9 @@ M=/tmp/m
 {
 models $M "attn:" "q8:--dtype q8_0"
 echo "== compiler statistics (register counts) of the decode kernels $(el)"
-(cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run 'TestPipelineStats' -test.v 2>&1 | head -120)
+(cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run 'TestPipelineStats' -test.v 2>&1 | head -150)
+echo "== MLP block with fewer gate/up registers $(el)"
+(cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench 'KernelMLPBlock/.*/(stages|block32|block32-ua2|block32-ua4|block32-ua4-late)$' -test.benchtime 3x 2>&1 | grep -E 'Benchmark|SKIP')
 wait; cat $M/done
 for m in attn q8; do
   echo "== $m $(el)"

@@ -99,16 +99,17 @@ func TestMLPBlock(t *testing.T) {
 		}
 	}
 	// The benchmark's shapes of the dispatch: 128- and 512-wide workgroups,
-	// down's first round loaded after gate and up.
+	// down's first round loaded after gate and up, 2 and 4 gate/up words
+	// per lane per round.
 	for _, v := range []struct {
-		wg   int
-		late bool
-	}{{128, false}, {512, false}, {wgMLP, true}} {
+		wg, ua int
+		late   bool
+	}{{128, 0, false}, {512, 0, false}, {wgMLP, 0, true}, {wgMLP, 2, false}, {wgMLP, 4, true}} {
 		for _, dt := range []format.DType{format.F32, format.F16, format.Q8_0} {
 			c := mlpCase{dt: dt, rows: 3, k: 64, n: 96, norm: true}
-			t.Run(fmt.Sprintf("%v wg %d late %v", c, v.wg, v.late), func(t *testing.T) {
-				b.mlpWG, b.mlpLate = v.wg, v.late
-				defer func() { b.mlpWG, b.mlpLate = 0, false }()
+			t.Run(fmt.Sprintf("%v wg %d ua %d late %v", c, v.wg, v.ua, v.late), func(t *testing.T) {
+				b.mlpWG, b.mlpLate, b.mlpUA = v.wg, v.late, v.ua
+				defer func() { b.mlpWG, b.mlpLate, b.mlpUA = 0, false, 0 }()
 				w := c.weights(t, b, r)
 				got, _, fused := c.runBlock(t, b, w, mlpFeatures, true)
 				if !fused {

@@ -34,11 +34,15 @@ func TestPipelineStats(t *testing.T) {
 			spec []uint32
 		}{{"matvec4_" + sfx, mv[:]}, {"matvec4ng_" + sfx, mv[:]}}
 		if b.mlpF > 0 {
-			ms := b.mlpSpec(1, dt, 2048)
-			cases = append(cases, struct {
-				name string
-				spec []uint32
-			}{"mlp_" + sfx, ms[:]})
+			for _, ua := range []int{0, 4, 2} { // the default and the benchmark's -uaN
+				b.mlpUA = ua
+				ms := b.mlpSpec(1, dt, 2048)
+				cases = append(cases, struct {
+					name string
+					spec []uint32
+				}{"mlp_" + sfx, ms[:]})
+			}
+			b.mlpUA = 0
 		}
 		for _, c := range cases {
 			st, err := b.pipelineStats(c.name, c.spec)

@@ -139,7 +139,16 @@ vec4 xin(uint r, uint i) {
 // small projections of a decode step. Q8_0 rows are half the bytes: 4 words
 // make a 2048-wide row one round without the 4 slots of 8 that would be
 // masked off (and fewer registers for the ALU-heavier dequantisation).
+#ifdef MLP
+// The MLP block's gate/up rounds (constant 8; 0: the dtype's default), for
+// measuring what fewer registers per lane buy.
+layout(constant_id = 8) const uint UA = 0;
 #ifdef W_q8
+const uint U = UA > 0u ? UA : 4u;
+#else
+const uint U = UA > 0u ? UA : 8u;
+#endif
+#elif defined(W_q8)
 #define U 4u
 #else
 #define U 8u
