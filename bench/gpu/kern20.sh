@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# RECORD ONLY: the workgroup-width and late-prefetch variants it measured
+# (no gain, bench/RESULTS.md) were removed afterwards.
 # Shapes of the MLP block dispatch: workgroup width (128/256/512), features
 # per workgroup, down's first round before or after gate and up.
 # Log: $OUT/kern20.txt.

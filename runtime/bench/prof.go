@@ -116,25 +116,36 @@ func (p *profBackend) stop() ([]runtime.OpTime, error) {
 
 // op runs f, timing it under label when profiling is on.
 func (p *profBackend) op(label string, f func() error) error {
+	_, err := p.opIf(label, func() (bool, error) { return true, f() })
+	return err
+}
+
+// opIf runs f, which reports whether it ran anything, and times it under
+// label when profiling is on and it did (a declined call is not counted).
+func (p *profBackend) opIf(label string, f func() (bool, error)) (bool, error) {
 	if !p.on {
 		return f()
 	}
 	if p.dev != nil {
 		if err := p.dev.ProfileMark(""); err != nil {
-			return err
+			return false, err
 		}
-		if err := f(); err != nil {
-			return err
+		ran, err := f()
+		if err != nil {
+			return false, err
 		}
-		return p.dev.ProfileMark(label)
+		if !ran {
+			label = "" // an empty interval: not charged
+		}
+		return ran, p.dev.ProfileMark(label)
 	}
 	t0 := time.Now()
-	err := f()
-	if err == nil {
+	ran, err := f()
+	if err == nil && ran {
 		err = p.in.Sync()
 	}
-	if err != nil {
-		return err
+	if err != nil || !ran {
+		return ran, err
 	}
 	d := max(time.Since(t0)-p.overhead, 0)
 	t := p.times[label]
@@ -144,7 +155,7 @@ func (p *profBackend) op(label string, f func() error) error {
 	}
 	t.Count++
 	t.Seconds += d.Seconds()
-	return nil
+	return true, nil
 }
 
 func uw(w runtime.Weight) runtime.Weight {
@@ -246,35 +257,7 @@ func (p *profBackend) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight,
 	if !ok {
 		return false, nil
 	}
-	run := func() (bool, error) { return mb.MLP(h, uw(norm), uw(gate), uw(up), uw(down), rows, eps) }
-	if !p.on {
-		return run()
-	}
-	if p.dev != nil {
-		if err := p.dev.ProfileMark(""); err != nil {
-			return false, err
-		}
-		fused, err := run()
-		if err != nil {
-			return false, err
-		}
-		lbl := ""
-		if fused {
-			lbl = "MLP block"
-		}
-		return fused, p.dev.ProfileMark(lbl)
-	}
-	var fused bool
-	err := p.op("MLP block", func() (err error) { fused, err = run(); return err })
-	if err == nil && !fused {
-		if t := p.times["MLP block"]; t != nil {
-			t.Count-- // nothing ran
-			if t.Count == 0 {
-				delete(p.times, "MLP block")
-			}
-		}
-	}
-	return fused, err
+	return p.opIf("MLP block", func() (bool, error) { return mb.MLP(h, uw(norm), uw(gate), uw(up), uw(down), rows, eps) })
 }
 
 func firstErr(errs ...error) error {

@@ -66,10 +66,8 @@ type Backend struct {
 	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
 	mlpF    int
 	mlpSnap devBuf
-	mlpU2   int  // benchmarks: down words per lane per round (0: mlpRound)
-	mlpWG   int  // benchmarks: workgroup size (0: wgMLP)
-	mlpLate bool // benchmarks: down's first round loaded after gate and up
-	mlpUA   int  // benchmarks: gate/up words per lane per round (0: the dtype's)
+	mlpU2   int // benchmarks: down words per lane per round (0: mlpRound)
+	mlpUA   int // benchmarks: gate/up words per lane per round (0: the dtype's)
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form.
 	lastResid mvCall
@@ -720,7 +718,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [9]uint32
+	spec [8]uint32
 	n    int
 }
 

@@ -313,6 +313,15 @@ func (s *cmdSpy) Read(dst []float32, src rt.Buffer, off int) error {
 	return s.Backend.Read(dst, src, off)
 }
 
+// spreadIDs is a prompt of n token ids spread over a vocabulary of v.
+func spreadIDs(n, v int) []int {
+	ids := make([]int, n)
+	for j := range ids {
+		ids[j] = (7*j + 3) % v
+	}
+	return ids
+}
+
 // decodeStep loads the model at path on b, prefills 100 tokens and runs one
 // decode step: its logits, the commands the step recorded and the layers.
 func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, int) {
@@ -323,11 +332,7 @@ func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, int
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := make([]int, 100)
-	for j := range ids {
-		ids[j] = (7*j + 3) % m.Config.VocabSize
-	}
-	if _, err := s.Prefill(ids); err != nil {
+	if _, err := s.Prefill(spreadIDs(100, m.Config.VocabSize)); err != nil {
 		t.Fatal(err)
 	}
 	lg, err := s.Step(5)
@@ -417,11 +422,7 @@ func TestCappedMatvecExact(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					ids := make([]int, 12)
-					for j := range ids {
-						ids[j] = (7*j + 3) % m.Config.VocabSize
-					}
-					lg, err := s.PrefillAll(ids)
+					lg, err := s.PrefillAll(spreadIDs(12, m.Config.VocabSize))
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -239,9 +239,9 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // with its residual (the backend without the MLP block); "blockN" the
 // one-dispatch MLP block with N features per workgroup, fed by the
 // projection's copy of h (-uN: N down words per lane per round, not the
-// dtype's default; -late: down's first round loaded after gate and up;
-// -wgN: N-wide workgroups, not 256; -uaN: N gate/up words per lane per
-// round, fewer registers than the default 8 for f16). Weights rotate over at least 256 MB.
+// dtype's default; -uaN: N gate/up words per lane per round, fewer
+// registers than the default 8 for f16). The workgroup widths and the late
+// first down round that kern20.sh measured (no gain) are gone. Weights rotate over at least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -267,16 +267,13 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
 		gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 		for _, v := range []struct {
-			name          string
-			f, u2, wg, ua int
-			late          bool
-		}{{"stages", 0, 0, 0, 0, false}, {"block16", 16, 0, 0, 0, false}, {"block32", 32, 0, 0, 0, false}, {"block32-u4", 32, 4, 0, 0, false},
-			{"block32-u8", 32, 8, 0, 0, false}, {"block64", 64, 0, 0, 0, false}, {"block32-late", 32, 0, 0, 0, true},
-			{"block16-wg128", 16, 0, 128, 0, false}, {"block32-wg512", 32, 0, 512, 0, false}, {"block64-wg512", 64, 0, 512, 0, false},
-			{"block32-ua2", 32, 0, 0, 2, false}, {"block32-ua4", 32, 0, 0, 4, false}, {"block32-ua4-late", 32, 0, 0, 4, true}} {
+			name      string
+			f, u2, ua int
+		}{{"stages", 0, 0, 0}, {"block16", 16, 0, 0}, {"block32", 32, 0, 0}, {"block32-u4", 32, 4, 0},
+			{"block32-u8", 32, 8, 0}, {"block64", 64, 0, 0}, {"block32-ua2", 32, 0, 2}, {"block32-ua4", 32, 0, 4}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
-				be.mlpF, be.mlpU2, be.mlpWG, be.mlpLate, be.mlpUA = v.f, v.u2, v.wg, v.late, v.ua
-				defer func() { be.mlpU2, be.mlpWG, be.mlpLate, be.mlpUA = 0, 0, false, 0 }()
+				be.mlpF, be.mlpU2, be.mlpUA = v.f, v.u2, v.ua
+				defer func() { be.mlpU2, be.mlpUA = 0, 0 }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]

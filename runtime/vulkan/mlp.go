@@ -133,10 +133,9 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 // mlpSpec is the MLP dispatch's specialisation constants for rows token
 // rows of hidden size hidden: matvec4's (one row per workgroup block, no
 // split), the features per workgroup, down words per lane per round, the
-// hidden size (the shared x rows), whether down's first round is loaded
-// before gate and up, and the gate/up words per lane per round (0: the
-// dtype's default).
-func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [9]uint32 {
+// hidden size (the shared x rows) and the gate/up words per lane per round
+// (0: the dtype's default).
+func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [8]uint32 {
 	u2 := mlpRound
 	if dt == format.Q8_0 {
 		u2 = mlpRoundQ8
@@ -144,12 +143,5 @@ func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [9]uint32 {
 	if b.mlpU2 > 0 {
 		u2 = b.mlpU2
 	}
-	wg, pf := uint32(wgMLP), uint32(1)
-	if b.mlpWG > 0 {
-		wg = uint32(b.mlpWG)
-	}
-	if b.mlpLate {
-		pf = 0
-	}
-	return [9]uint32{wg, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden), pf, uint32(b.mlpUA)}
+	return [8]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden), uint32(b.mlpUA)}
 }

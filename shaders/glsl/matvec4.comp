@@ -140,9 +140,9 @@ vec4 xin(uint r, uint i) {
 // make a 2048-wide row one round without the 4 slots of 8 that would be
 // masked off (and fewer registers for the ALU-heavier dequantisation).
 #ifdef MLP
-// The MLP block's gate/up rounds (constant 8; 0: the dtype's default), for
+// The MLP block's gate/up rounds (constant 7; 0: the dtype's default), for
 // measuring what fewer registers per lane buy.
-layout(constant_id = 8) const uint UA = 0;
+layout(constant_id = 7) const uint UA = 0;
 #ifdef W_q8
 const uint U = UA > 0u ? UA : 4u;
 #else
@@ -370,9 +370,6 @@ void sums(uint n, bool ok, uint part) {
 #define CW (FPW / VW) // words of a down row's FPW columns: lanes that share a row
 // U2 (constant 5): down words per lane per round.
 layout(constant_id = 5) const uint U2 = 8;
-// PF (constant 7): down's first round is loaded before gate and up (1) or
-// after them (0).
-layout(constant_id = 7) const uint PF = 1;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
 shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
@@ -404,7 +401,7 @@ void mlp() {
 	bool colok = col < pc.N;
 	// Down's first round is independent of the features: its loads are in
 	// flight while gate and up are computed.
-	if (PF != 0u) downLoad(0u, t, c, rpr, col, colok);
+	downLoad(0u, t, c, rpr, col, colok);
 	// x·g into shared memory and the rows' sums of squares; the norm's
 	// scale is applied to the dot products.
 	uint k4 = pc.K / 4u;
@@ -438,7 +435,6 @@ void mlp() {
 			if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
 		}
 	}
-	if (PF == 0u) downLoad(0u, t, c, rpr, col, colok);
 	barrier();
 	// Down, a round at a time with the next round's loads issued first: the
 	// CW lanes of a row sum through shuffles and the first adds the row's
