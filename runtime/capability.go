@@ -73,3 +73,17 @@ type MLPBlock interface {
 	// Unlike those ops it leaves no gate, up or activation buffers.
 	MLP(h Buffer, norm, gate, up, down Weight, rows int, eps float32) (bool, error)
 }
+
+// AttentionBlock is implemented by backends that can run a decode row's
+// attention together with its output projection and residual add as one
+// op (a GPU: one pipeline stage fewer per attention layer).
+type AttentionBlock interface {
+	// AttentionOut does what Attention does (the new keys and values
+	// stored in the caches, attention over them) and then h += out · oᵀ,
+	// where out is the attention output ([rows, heads·headDim]) and o the
+	// output projection ([dim, heads·headDim]). It reports false, having
+	// queued nothing, when it has no fused form for these arguments; the
+	// caller then runs Attention, MatMul and Add. It leaves no attention
+	// output buffer.
+	AttentionOut(h, q, k, v, kCache, vCache Buffer, o Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error)
+}

@@ -271,6 +271,7 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 		if err := b.RMSNorm(sc.xn, sc.h, ly.inNorm, R, D, eps); err != nil {
 			return err
 		}
+		added := false // the attention block added its output into h itself
 		switch ly.kind {
 		case format.Attention:
 			H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
@@ -280,10 +281,22 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 				b.MatMul(sc.v, sc.xn, ly.v, R),
 				b.RoPE(sc.q, R, H, hd, pos0, m.invFreq),
 				b.RoPE(sc.k, R, KV, hd, pos0, m.invFreq),
-				b.Attention(sc.att, sc.q, sc.k, sc.v, s.kc[li], s.vc[li], R, pos0, H, KV, hd),
-				b.MatMul(sc.tmp, sc.att, ly.o, R),
 			); err != nil {
 				return err
+			}
+			if ab, ok := b.(AttentionBlock); ok {
+				var err error
+				if added, err = ab.AttentionOut(sc.h, sc.q, sc.k, sc.v, s.kc[li], s.vc[li], ly.o, R, pos0, H, KV, hd); err != nil {
+					return err
+				}
+			}
+			if !added {
+				if err := firstErr(
+					b.Attention(sc.att, sc.q, sc.k, sc.v, s.kc[li], s.vc[li], R, pos0, H, KV, hd),
+					b.MatMul(sc.tmp, sc.att, ly.o, R),
+				); err != nil {
+					return err
+				}
 			}
 		case format.Mamba2:
 			mc := c.Mamba
@@ -299,8 +312,10 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 				return err
 			}
 		}
-		if err := b.Add(sc.h, sc.tmp, R*D); err != nil {
-			return err
+		if !added {
+			if err := b.Add(sc.h, sc.tmp, R*D); err != nil {
+				return err
+			}
 		}
 		fused := false
 		if mb, ok := b.(MLPBlock); ok {

@@ -41,6 +41,7 @@ type Options struct {
 	MatvecSplit   int   // vulkan.Options.MatvecSplit (0: default, 1: never)
 	MLPFeatures   int   // vulkan.Options.MLPFeatures (0: default, -1: no one-dispatch MLP block)
 	RowPairs      int   // vulkan.Options.MatvecRowPairs (0: default, 1: all, -1: none)
+	NoAttnBlock   bool  // vulkan.Options.NoAttentionBlock
 	Reps          int   // repetitions of the decode and prefill timings; the median counts (default 3)
 	BandwidthMiB  int   // size of the bandwidth probe (default 1024)
 	Profile       bool
@@ -187,7 +188,7 @@ func Run(o Options, stdout, stderr io.Writer) error {
 		}
 	}
 	open := func() (runtime.Backend, error) {
-		return runcmd.OpenBackend("mmbbench", o.Backend, vulkan.Options{Device: o.Device, MatvecSplit: o.MatvecSplit, MLPFeatures: o.MLPFeatures, MatvecRowPairs: o.RowPairs}, o.Threads, stderr)
+		return runcmd.OpenBackend("mmbbench", o.Backend, vulkan.Options{Device: o.Device, MatvecSplit: o.MatvecSplit, MLPFeatures: o.MLPFeatures, MatvecRowPairs: o.RowPairs, NoAttentionBlock: o.NoAttnBlock}, o.Threads, stderr)
 	}
 	res, err := Measure(f, rev, open, o, stderr)
 	if err != nil {

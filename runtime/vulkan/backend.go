@@ -69,8 +69,11 @@ type Backend struct {
 	mlpU2   int // benchmarks: down words per lane per round (0: mlpRound)
 	mlpUA   int // benchmarks: gate/up words per lane per round (0: the dtype's)
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
-	// an MLP block may turn into its SNAP form.
+	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
 	lastResid mvCall
+	lastAttnO attnOCall
+	noAttnO   bool // tests, benchmarks: no attention block
+	attnORows int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.
@@ -258,6 +261,7 @@ func New(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("vulkan: MatvecRowPairs %d: want -1, 0 or 1", opts.MatvecRowPairs)
 	}
 	b.mvRowPairs = opts.MatvecRowPairs
+	b.noAttnO = opts.NoAttentionBlock
 	switch opts.MLPFeatures {
 	case 0, 16, 32, 64:
 		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && (!b.coopmat || d.mmDeviceScope) && opts.MLPFeatures >= 0 {
@@ -486,6 +490,7 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 		b.pipeline("matvec4g_"+sfx, spec[:])
 		if b.mlpF > 0 {
 			b.pipeline("matvec4rc_"+sfx, spec[:])
+			b.pipeline(attnONames[dt], specAttnOne)
 		}
 	}
 }
@@ -635,7 +640,7 @@ func (b *Backend) flush() error {
 	clear(b.norms)
 	clear(b.glus)
 	b.fresh = b.fresh[:0]
-	b.lastMV, b.lastResid = mvCall{}, mvCall{}
+	b.lastMV, b.lastResid, b.lastAttnO = mvCall{}, mvCall{}, attnOCall{}
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -1007,7 +1012,7 @@ func (b *Backend) submit() error {
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1
 	b.fresh = b.fresh[:0]
-	b.lastMV, b.lastResid = mvCall{}, mvCall{}
+	b.lastMV, b.lastResid, b.lastAttnO = mvCall{}, mvCall{}, attnOCall{}
 	b.submits++
 	b.inFlight = true
 	if err := check("submit commands", r); err != nil {

@@ -323,8 +323,9 @@ func spreadIDs(n, v int) []int {
 }
 
 // decodeStep loads the model at path on b, prefills 100 tokens and runs one
-// decode step: its logits, the commands the step recorded and the layers.
-func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, int) {
+// decode step: its logits, the commands the step recorded and the model's
+// config.
+func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, *format.Config) {
 	t.Helper()
 	sp := &cmdSpy{Backend: b}
 	m := openOn(t, path, sp, rt.Options{})
@@ -339,7 +340,7 @@ func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, int
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.Clone(lg), sp.cmds, m.Config.NumLayers
+	return slices.Clone(lg), sp.cmds, m.Config
 }
 
 // TestDecodeStepFused runs one decode step of each fixture at context 101
@@ -364,7 +365,9 @@ func TestDecodeStepFused(t *testing.T) {
 					b.attnOnePass = 0
 					b.noGroupedAttn = true // attndec per head, as one pass replaced
 				}
-				logits[i], cmds[i], layers = decodeStep(t, path, b)
+				var cfg *format.Config
+				logits[i], cmds[i], cfg = decodeStep(t, path, b)
+				layers = cfg.NumLayers
 			}
 			now, old := cmds[0], cmds[1]
 			pairs := 0

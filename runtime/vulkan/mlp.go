@@ -99,17 +99,13 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 		return false, err
 	}
 	need := uint64(rows*D) * 4
-	if b.mlpSnap.bytes < need {
-		// The old buffer may still be bound by recorded commands; it is
-		// freed at Close with the others.
-		nb, err := b.newDevBuf(max(need, 64<<10))
-		if err != nil {
-			return false, err
-		}
-		b.mlpSnap = nb
+	snap, err := b.snapBuf(need)
+	if err != nil {
+		return false, err
 	}
-	snap := b.mlpSnap.h
-	if r := b.lastResid; r.idx > 0 && r.idx == len(b.cmds) && r.kind == mvResid && r.bufs[4] == hb.h && r.rows == rows && r.n == D &&
+	if a := b.lastAttnO; a.idx > 0 && a.idx == len(b.cmds) && a.h == hb.h && a.n == rows*D {
+		// The attention block just added into h and the copy alike.
+	} else if r := b.lastResid; r.idx > 0 && r.idx == len(b.cmds) && r.kind == mvResid && r.bufs[4] == hb.h && r.rows == rows && r.n == D &&
 		!b.read[snap] && !b.written[snap] {
 		// h was written by the command just recorded, a residual matvec:
 		// it stores the copy as well, in the same stage.
@@ -124,7 +120,7 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 	} else {
 		b.copyBuf(hb.h, snap, 0, 0, need)
 	}
-	b.lastResid = mvCall{}
+	b.lastResid, b.lastAttnO = mvCall{}, attnOCall{}
 	err = b.dispatch(mlpNames[g.dt], spec[:], ceilDiv(I, b.mlpF), []C.VkBuffer{g.h, snap, hb.h, nm.h, u.h, d.h}, 1<<2,
 		uint32(rows), uint32(D), uint32(I), g.so, 0, fbits(eps), d.so)
 	return err == nil, err

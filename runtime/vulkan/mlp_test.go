@@ -172,10 +172,13 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 				if b.mlpF == 0 {
 					t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
 				}
+				b.noAttnO = true // TestDecodeStepAttnBlock
 				if off {
 					b.mlpF = 0
 				}
-				logits[i], cmds[i], layers = decodeStep(t, path, b)
+				var cfg *format.Config
+				logits[i], cmds[i], cfg = decodeStep(t, path, b)
+				layers = cfg.NumLayers
 			}
 			now, old := cmds[0], cmds[1]
 			blocks, snaps := 0, 0

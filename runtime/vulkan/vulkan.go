@@ -45,6 +45,10 @@ type Options struct {
 	// one-dispatch decode MLP block (Backend.MLP; 16, 32 or 64): 0 picks 32, -1
 	// turns the block off (gate/up and down as two stages). For benchmarks.
 	MLPFeatures int
+	// NoAttentionBlock keeps decode attention, its output projection and
+	// residual add as separate stages where the one-dispatch attention
+	// block (Backend.AttentionOut) would serve. For benchmarks.
+	NoAttentionBlock bool
 	// PipelineStats creates every pipeline capturing the driver's compiler
 	// statistics (VK_KHR_pipeline_executable_properties, where present: on
 	// NVIDIA, register counts and the like), for diagnostics. It may slow

@@ -17,6 +17,14 @@
 // workgroup of chunk 0 of the first query head of each kv head stores them in
 // the cache: no workgroup of this dispatch reads cache positions ≥ pos0, so
 // the copy needs no barrier of its own.
+//
+// OPROJ (built per weight dtype; one pass only): the attention output
+// projection and the residual add too, h += W[:, head] · att_head, split
+// over the rows of W: workgroup (row, head, row chunk) computes its head's
+// attention (each of a head's chunks again: cheap for the short contexts
+// it serves), then its rows of W's head columns times it, and adds each
+// row's sum into h (binding 0) and into the MLP block's copy of h (binding
+// 6) with float atomics.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #include "common.glsl"
@@ -26,7 +34,20 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool VALUES4 = false;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
+#ifdef OPROJ
+#extension GL_EXT_shader_atomic_float : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+layout(std430, binding = 0) buffer HB { float H[]; };
+layout(std430, binding = 6) buffer SB { float S[]; };
+layout(std430, binding = 7) readonly buffer WB { uvec4 W4[]; };
+layout(std430, binding = 7) readonly buffer WS { uint W1[]; };
+layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit, D, ochunks, so; } pc;
+#else
 layout(std430, binding = 0) writeonly buffer OB { float O[]; };
+layout(std430, binding = 6) writeonly buffer PB { float P[]; };
+layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; } pc;
+#endif
 layout(std430, binding = 1) readonly buffer QB { float Q[]; };
 layout(std430, binding = 2) buffer KCB { float KC[]; };
 layout(std430, binding = 2) buffer KCB4 { vec4 KC4[]; };
@@ -36,8 +57,6 @@ layout(std430, binding = 4) readonly buffer KB { float KN[]; };
 layout(std430, binding = 4) readonly buffer KB4 { vec4 KN4[]; };
 layout(std430, binding = 5) readonly buffer VB { float VN[]; };
 layout(std430, binding = 5) readonly buffer VB4 { vec4 VN4[]; };
-layout(std430, binding = 6) writeonly buffer PB { float P[]; };
-layout(push_constant) uniform PC { uint rows, pos0, heads, kvHeads, hd; float scale; uint chunk, nsplit; } pc;
 
 shared float qs[MAXHD];
 shared float acc[MAXHD];
@@ -55,17 +74,80 @@ vec4 vrow4(uint p, uint kd, uint koff, uint d4) {
 	return p < pc.pos0 ? VC4[(p * kd + koff) / 4u + d4] : VN4[((p - pc.pos0) * kd + koff) / 4u + d4];
 }
 
+#ifdef OPROJ
+#ifdef W_q8
+#define VW 16u
+#elif defined(W_f32)
+#define VW 4u
+#else
+#define VW 8u
+#endif
+vec4 lo16(uvec2 w) {
+#ifdef W_bf16
+	return vec4(uintBitsToFloat(w.x << 16), uintBitsToFloat(w.x & 0xffff0000u), uintBitsToFloat(w.y << 16), uintBitsToFloat(w.y & 0xffff0000u));
+#else
+	return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+#endif
+}
+vec4 i8x4(uint w) {
+	uint u = w ^ 0x80808080u;
+	return uintBitsToFloat(uvec4(u & 0xffu, (u >> 8) & 0xffu, (u >> 16) & 0xffu, u >> 24) | 0x4b000000u) - 8388736.0;
+}
+vec4 att4(uint i) { return vec4(acc[4u * i], acc[4u * i + 1u], acc[4u * i + 2u], acc[4u * i + 3u]); }
+
+// oproj adds W[i, h·hd .. h·hd + hd) · att into H and S for the rows i of
+// chunk co: CW = hd / VW lanes per row, one 16-byte word each, their sums
+// meeting through shuffles (the caller makes CW a power of two no wider
+// than a subgroup).
+void oproj(uint r, uint h, uint co, float inv) {
+	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+	uint CW = pc.hd / VW, c = t % CW, rpr = wg / CW;
+	uint per = (pc.D + pc.ochunks - 1u) / pc.ochunks, i0 = co * per, i1 = min(pc.D, i0 + per);
+	uint K = pc.heads * pc.hd, col = h * pc.hd + c * VW;
+	for (uint b0 = i0; b0 < i1; b0 += rpr) { // workgroup-uniform bound
+		uint i = b0 + t / CW;
+		bool ok = i < i1;
+		float p = 0.0;
+		if (ok) {
+			uvec4 w = W4[(i * K + col) / VW];
+#ifdef W_q8
+			uint bi = (i * K + col) >> 5;
+			float sc = unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x;
+			uint a = c * 4u;
+			p = sc * (dot(i8x4(w.x), att4(a)) + dot(i8x4(w.y), att4(a + 1u)) + dot(i8x4(w.z), att4(a + 2u)) + dot(i8x4(w.w), att4(a + 3u)));
+#elif defined(W_f32)
+			p = dot(uintBitsToFloat(w), att4(c));
+#else
+			p = dot(lo16(w.xy), att4(2u * c)) + dot(lo16(w.zw), att4(2u * c + 1u));
+#endif
+		}
+		for (uint m = 1u; m < CW; m <<= 1) p += subgroupShuffleXor(p, m);
+		if (ok && c == 0u) {
+			atomicAdd(H[r * pc.D + i], p * inv);
+			atomicAdd(S[r * pc.D + i], p * inv);
+		}
+	}
+}
+#endif
+
 void main() {
 	uint g = group_id();
+#ifdef OPROJ
+	if (g >= pc.rows * pc.heads * pc.ochunks) return;
+	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+	uint c = 0u, co = g % pc.ochunks, rh = g / pc.ochunks;
+#else
 	if (g >= pc.rows * pc.heads * pc.nsplit) return;
 	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
 	uint c = g % pc.nsplit, rh = g / pc.nsplit;
+	uint co = 0u;
+#endif
 	uint r = rh / pc.heads, h = rh % pc.heads;
 	uint grp = pc.heads / pc.kvHeads, kvh = h / grp;
 	uint qbase = rh * pc.hd;
 	uint kd = pc.kvHeads * pc.hd, koff = kvh * pc.hd;
 	uint L = pc.pos0 + r + 1u;
-	if (c == 0u && h % grp == 0u) {
+	if (c == 0u && co == 0u && h % grp == 0u) {
 		uint src = r * kd + koff, dst = (pc.pos0 + r) * kd + koff;
 		for (uint d = t; d < pc.hd; d += wg) {
 			KC[dst + d] = KN[src + d];
@@ -168,6 +250,9 @@ void main() {
 		m = mn;
 		barrier();
 	}
+#ifdef OPROJ
+	oproj(r, h, co, 1.0 / l); // acc is final: the loop ended with a barrier
+#else
 	if (pc.nsplit == 1u) {
 		for (uint d = t; d < pc.hd; d += wg) O[qbase + d] = acc[d] / l;
 		return;
@@ -178,4 +263,5 @@ void main() {
 		P[pb + 1u] = l;
 	}
 	for (uint d = t; d < pc.hd; d += wg) P[pb + 2u + d] = acc[d];
+#endif
 }

@@ -44,7 +44,8 @@ var Variants = func() []Variant {
 		v = append(v,
 			Variant{"matvec4rc_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID", "SNAP"}},
 			Variant{"mlp_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR", "MLP"}},
-			Variant{"matvec4w_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "ROW2"}})
+			Variant{"matvec4w_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "ROW2"}},
+			Variant{"attno_" + d.suffix, "attndec.comp", []string{"W_" + d.suffix, "OPROJ"}})
 	}
 	for _, d := range weightDTypes[1:3] { // f16, bf16
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})

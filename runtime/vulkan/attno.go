@@ -1,0 +1,141 @@
+//go:build cgo
+
+package vulkan
+
+/*
+#include "glue.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mmbformat/mmb/format"
+	rt "github.com/mmbformat/mmb/runtime"
+)
+
+// attnORows is the number of output-projection rows per workgroup of the
+// attention block (attno): 8 workgroups per head at hidden 2048.
+const attnORows = 256
+
+// attnONames are the attention block's shader names per weight dtype.
+var attnONames = func() (n [8]string) {
+	for dt, sfx := range dtSuffix {
+		n[dt] = "attno_" + sfx
+	}
+	return
+}()
+
+// AttentionOut implements runtime.AttentionBlock for one decode row over a
+// context short enough for the one-pass attention (attnOnePass): attndec's
+// pass and the output projection with its residual add in one dispatch
+// (attndec.comp OPROJ), one workgroup per (head, chunk of attnORows rows of
+// o), each adding its rows' sums into h and into the MLP block's copy of h
+// with float atomics. The copy is taken from h in the stage before (beside
+// the q, k and v projections, which read h too), so that the MLP block that
+// follows reads it without a copy of its own. Longer contexts, several rows
+// or a device without float atomics: false, and the caller runs the ops.
+func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+	if err := b.begin(); err != nil {
+		return false, err
+	}
+	defer b.mu.Unlock()
+	L := pos0 + rows
+	if b.mlpF == 0 || b.noAttnO || rows != 1 || pos0 < 0 || L > b.attnOnePass || heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 ||
+		headDim <= 0 || headDim > wgAttnOne || headDim%4 != 0 {
+		return false, nil
+	}
+	w, err := b.wt(o, "AttentionOut o", 0)
+	if err != nil {
+		return false, err
+	}
+	D, K := w.rows, w.cols
+	if K != heads*headDim {
+		return false, fmt.Errorf("vulkan: AttentionOut: o is [%d %d], want %d columns (%d heads of %d)", D, K, heads*headDim, heads, headDim)
+	}
+	if !b.attnOFits(w.dt, headDim) {
+		return false, nil
+	}
+	if err := checkDims("AttentionOut", D, K, L); err != nil {
+		return false, err
+	}
+	kvd := kvHeads * headDim
+	hb, err := b.buf(h, "AttentionOut h", D)
+	if err != nil {
+		return false, err
+	}
+	qb, err := b.buf(q, "AttentionOut q", K)
+	if err != nil {
+		return false, err
+	}
+	kb, err := b.buf(k, "AttentionOut k", kvd)
+	if err != nil {
+		return false, err
+	}
+	vb, err := b.buf(v, "AttentionOut v", kvd)
+	if err != nil {
+		return false, err
+	}
+	kc, err := b.buf(kCache, "AttentionOut kCache", L*kvd)
+	if err != nil {
+		return false, err
+	}
+	vc, err := b.buf(vCache, "AttentionOut vCache", L*kvd)
+	if err != nil {
+		return false, err
+	}
+	snap, err := b.snapBuf(uint64(D) * 4)
+	if err != nil {
+		return false, err
+	}
+	b.copyBuf(hb.h, snap, 0, 0, uint64(D)*4)
+	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
+	scale := float32(1 / math.Sqrt(float64(headDim)))
+	err = b.dispatch(attnONames[w.dt], specAttnOne, uint64(heads*chunks), []C.VkBuffer{hb.h, qb.h, kc.h, vc.h, kb.h, vb.h, snap, w.h},
+		1<<0|1<<2|1<<3|1<<6, 1, uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale), uint32(L), 1,
+		uint32(D), uint32(chunks), w.so)
+	if err != nil {
+		return false, err
+	}
+	b.lastAttnO = attnOCall{idx: len(b.cmds), h: hb.h, n: D}
+	return true, nil
+}
+
+// attnOCall records the attention block dispatched last (idx: len(cmds)
+// just after it): h and the MLP block's copy hold the same n values then.
+type attnOCall struct {
+	idx int
+	h   C.VkBuffer
+	n   int
+}
+
+// attnOFits reports whether a head's headDim columns of an output
+// projection of dtype dt are whole 16-byte words, a power of two of them no
+// more than a subgroup (the lanes that share a row), Q8_0 blocks whole.
+func (b *Backend) attnOFits(dt format.DType, headDim int) bool {
+	vw := mlpWordValues[dt]
+	cw := headDim / vw
+	return headDim%vw == 0 && cw&(cw-1) == 0 && cw <= b.dev.SubgroupSize && (dt != format.Q8_0 || headDim%format.Q8Block == 0)
+}
+
+func (b *Backend) attnORowsPer() int {
+	if b.attnORows > 0 {
+		return b.attnORows
+	}
+	return attnORows
+}
+
+// snapBuf returns the MLP block's copy of h, at least size bytes.
+func (b *Backend) snapBuf(size uint64) (C.VkBuffer, error) {
+	if b.mlpSnap.bytes < size {
+		// The old buffer may still be bound by recorded commands; it is
+		// freed at Close with the others.
+		nb, err := b.newDevBuf(max(size, 64<<10))
+		if err != nil {
+			return 0, err
+		}
+		b.mlpSnap = nb
+	}
+	return b.mlpSnap.h, nil
+}
