@@ -89,7 +89,11 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	if err != nil {
 		return false, err
 	}
-	b.copyBuf(hb.h, snap, 0, 0, uint64(D)*4)
+	// A compute copy: beside the q, k and v projections without turning
+	// their stage's barriers into compute-and-transfer ones.
+	if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, hb.h}, 1<<0, uint32(D)); err != nil {
+		return false, err
+	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	scale := float32(1 / math.Sqrt(float64(headDim)))
 	err = b.dispatch(attnONames[w.dt], specAttnOne, uint64(heads*chunks), []C.VkBuffer{hb.h, qb.h, kc.h, vc.h, kb.h, vb.h, snap, w.h},

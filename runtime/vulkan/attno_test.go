@@ -59,8 +59,8 @@ func TestAttentionOut(t *testing.T) {
 					t.Fatal("declined")
 				}
 				cmds := b.recorded()
-				if countCmd(cmds, attnONames[dt]) != 1 || countCmd(cmds, "|") != 1 {
-					t.Errorf("commands %v: want the copy, a barrier and one %s", cmds, attnONames[dt])
+				if want := []string{"copyf", "|", attnONames[dt]}; !slices.Equal(cmds, want) {
+					t.Errorf("commands %v, want %v", cmds, want)
 				}
 				got, snap := make([]float32, c.D), make([]float32, c.D)
 				mustOK(t, b.Read(got, h, 0))

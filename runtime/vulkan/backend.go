@@ -491,6 +491,7 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 		if b.mlpF > 0 {
 			b.pipeline("matvec4rc_"+sfx, spec[:])
 			b.pipeline(attnONames[dt], specAttnOne)
+			b.pipeline("copyf", specElem)
 		}
 	}
 }

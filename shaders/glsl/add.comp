@@ -1,5 +1,6 @@
 #version 450
-// dst[i] += src[i].
+// dst[i] += src[i]; with COPY, dst[i] = src[i] (a copy that keeps a
+// compute-only stage free of transfer commands).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
 #include "common.glsl"
@@ -11,5 +12,9 @@ layout(push_constant) uniform PC { uint n; } pc;
 
 void main() {
 	uint i = group_id() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+#ifdef COPY
+	if (i < pc.n) D[i] = S[i];
+#else
 	if (i < pc.n) D[i] += S[i];
+#endif
 }
