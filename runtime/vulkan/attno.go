@@ -107,7 +107,8 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 }
 
 // attnOCall records the attention block dispatched last (idx: len(cmds)
-// just after it): h and the MLP block's copy hold the same n values then.
+// just after it): h and the MLP block's copy then hold the same n values, up
+// to the order in which their atomic sums arrived.
 type attnOCall struct {
 	idx int
 	h   C.VkBuffer

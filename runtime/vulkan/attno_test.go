@@ -22,8 +22,8 @@ import (
 // rounding — attnRef's bound carried through Σ|o| plus the projection's
 // own — for every weight dtype, head dims 32 and 64, contexts from 1 to the
 // one-pass limit, hidden sizes that leave the last row chunk short; the
-// caches hold the new key and value, and the MLP block's copy of h equals
-// h. Past the one-pass limit, or for 2 rows, it declines with nothing
+// caches hold the new key and value, and the MLP block's copy of h is
+// within the same bound (its atomic sums come in another order). Past the one-pass limit, or for 2 rows, it declines with nothing
 // recorded.
 func TestAttentionOut(t *testing.T) {
 	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
@@ -65,11 +65,6 @@ func TestAttentionOut(t *testing.T) {
 				got, snap := make([]float32, c.D), make([]float32, c.D)
 				mustOK(t, b.Read(got, h, 0))
 				mustOK(t, b.Read(snap, &buffer{b: b, devBuf: b.mlpSnap, n: c.D}, 0))
-				for i := range got {
-					if snap[i] != got[i] {
-						t.Fatalf("the MLP block's copy of h differs at %d: %v, h %v", i, snap[i], got[i])
-					}
-				}
 				att := attnRef(q, cacheK, cacheV, 1, pos0, heads, kvHeads, c.hd)
 				want := bounded{Want: make([]float64, c.D), Bound: make([]float64, c.D)}
 				for i := 0; i < c.D; i++ {
@@ -85,6 +80,9 @@ func TestAttentionOut(t *testing.T) {
 					want.Bound[i] = float64(qw+4+heads)*f32u*abs + carried + f32u*math.Abs(want.Want[i])
 				}
 				checkBounded(t, "h", got, want)
+				// The copy gets the same heads' sums in another order (atomics):
+				// within the same bound, not bit for bit.
+				checkBounded(t, "the MLP block's copy of h", snap, want)
 				kcv, vcv := make([]float32, kvw), make([]float32, kvw)
 				mustOK(t, b.Read(kcv, kc, pos0*kvw))
 				mustOK(t, b.Read(vcv, vc, pos0*kvw))
