@@ -70,10 +70,11 @@ type Backend struct {
 	mlpUA   int // benchmarks: gate/up words per lane per round (0: the dtype's)
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
-	lastResid mvCall
-	lastAttnO attnOCall
-	noAttnO   bool // tests, benchmarks: no attention block
-	attnORows int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
+	lastResid  mvCall
+	lastAttnO  attnOCall
+	noAttnO    bool // tests, benchmarks: no attention block
+	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
+	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.

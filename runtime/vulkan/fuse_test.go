@@ -646,3 +646,47 @@ func TestSplitLongRows(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeStepConvFold: in a decode step every Mamba-2 layer's conv runs
+// in its in_proj matvec (matvec4nc, no conv1d dispatch), one barrier fewer
+// per Mamba layer, and the logits agree with the conv as its own dispatch
+// within hfref.SelfTol (the same float32 operations; only the norm's
+// reduction order may differ between variants).
+func TestDecodeStepConvFold(t *testing.T) {
+	mambaFixtures := 0
+	for _, name := range hfref.Fixtures {
+		t.Run(name, func(t *testing.T) {
+			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
+			var logits [2][]float32
+			var cmds [2][]string
+			for i, off := range []bool{false, true} {
+				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+				b.noConvFold = off
+				logits[i], cmds[i], _ = decodeStep(t, path, b)
+			}
+			now, old := cmds[0], cmds[1]
+			mamba := countCmd(old, "conv1d")
+			if mamba > 0 {
+				mambaFixtures++
+			}
+			folded := 0
+			for _, c := range now {
+				if strings.HasPrefix(c, "matvec4nc_") {
+					folded++
+				}
+			}
+			t.Logf("%d Mamba layers: %d commands, %d barriers; conv as its own dispatch: %d commands, %d barriers",
+				mamba, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
+			if folded != mamba || countCmd(now, "conv1d") != 0 {
+				t.Errorf("%d matvec4nc and %d conv1d dispatches for %d Mamba layers:\n%v", folded, countCmd(now, "conv1d"), mamba, now)
+			}
+			if got, want := countCmd(now, "|"), countCmd(old, "|")-mamba; got != want {
+				t.Errorf("%d barriers, want %d (conv on its own: %d, less one per Mamba layer)", got, want, countCmd(old, "|"))
+			}
+			hfref.CheckClose(t, "step logits, conv folded vs its own dispatch", logits[0], logits[1], hfref.SelfTol)
+		})
+	}
+	if mambaFixtures == 0 {
+		t.Fatal("no fixture has a Mamba layer")
+	}
+}

@@ -239,8 +239,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // with its residual (the backend without the MLP block); "blockN" the
 // one-dispatch MLP block with N features per workgroup, fed by the
 // projection's copy of h (-uN: N down words per lane per round, not the
-// dtype's default; -uaN: N gate/up words per lane per round, fewer
-// registers than the default 8 for f16). The workgroup widths and the late
+// dtype's default; -uaN: N gate/up words per lane per round, more
+// registers than the default 2). The workgroup widths and the late
 // first down round that kern20.sh measured (no gain) are gone. Weights rotate over at least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
@@ -270,7 +270,7 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 			name      string
 			f, u2, ua int
 		}{{"stages", 0, 0, 0}, {"block16", 16, 0, 0}, {"block32", 32, 0, 0}, {"block32-u4", 32, 4, 0},
-			{"block32-u8", 32, 8, 0}, {"block64", 64, 0, 0}, {"block32-ua2", 32, 0, 2}, {"block32-ua4", 32, 0, 4}} {
+			{"block32-u8", 32, 8, 0}, {"block64", 64, 0, 0}, {"block32-ua4", 32, 0, 4}, {"block32-ua8", 32, 0, 8}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
 				be.mlpF, be.mlpU2, be.mlpUA = v.f, v.u2, v.ua
 				defer func() { be.mlpU2, be.mlpUA = 0, 0 }()

@@ -98,8 +98,8 @@ func TestMLPBlock(t *testing.T) {
 			}
 		}
 	}
-	// The benchmark's 2 and 4 gate/up words per lane per round.
-	for _, ua := range []int{2, 4} {
+	// The benchmark's 4 and 8 gate/up words per lane per round.
+	for _, ua := range []int{4, 8} {
 		for _, dt := range []format.DType{format.F32, format.F16, format.Q8_0} {
 			c := mlpCase{dt: dt, rows: 3, k: 64, n: 96, norm: true}
 			t.Run(fmt.Sprintf("%v ua %d", c, ua), func(t *testing.T) {

@@ -374,12 +374,13 @@ const (
 	mvNormRope
 	mvPair
 	mvNormPair
-	mvRow2 // two rows per subgroup (plain only)
+	mvRow2     // two rows per subgroup (plain only)
+	mvNormConv // norm-fed, with the Mamba-2 conv and SiLU of its rows
 	mvKinds
 )
 
 var mvNames = func() (t [mvKinds][8]string) {
-	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w"}
+	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w", "matvec4nc"}
 	for k, p := range prefix {
 		for dt, sfx := range dtSuffix {
 			t[k][dt] = p + "_" + sfx
@@ -581,6 +582,9 @@ func (b *Backend) Conv1D(dst, x, state rt.Buffer, w, bias rt.Weight, rows, ch in
 	}
 	if rows == 0 {
 		return nil
+	}
+	if ok, err := b.convFold(d.h, xb.h, st.h, wt, bt, rows, ch); ok || err != nil {
+		return err
 	}
 	return b.dispatch("conv1d", specHead, ceilDiv(ch, wgHead), []C.VkBuffer{d.h, xb.h, st.h, wt.h, bt.h}, 1<<0|1<<2,
 		uint32(rows), uint32(ch), uint32(wt.dt), wt.so, uint32(bt.dt), bt.so)
@@ -821,4 +825,41 @@ func (b *Backend) attentionDecode(o, q, k, v, kc, vc *buffer, rows, pos0, heads,
 	}
 	return b.dispatch("attncomb", specHead, uint64(rows*heads), []C.VkBuffer{o.h, part}, 1<<0,
 		uint32(rows), uint32(pos0), uint32(heads), uint32(hd), uint32(chunk), uint32(nsplit))
+}
+
+// convFold records the conv in the norm-fed matvec that wrote x (the
+// Mamba-2 in_proj's xBC rows; matvec4nc) when that matvec is in the stage
+// being recorded, nothing has read x since, and nothing in this stage has
+// touched dst or the conv state: its subgroups then run each channel's
+// conv as they finish the channel's row, and the conv needs no stage of
+// its own. It reports whether it did.
+func (b *Backend) convFold(dst, x, state C.VkBuffer, w, bias *weight, rows, ch int) (bool, error) {
+	var mv mvCall
+	for _, f := range b.fresh {
+		if f.y == x {
+			mv = f
+		}
+	}
+	if b.noConvFold || mv.idx == 0 || mv.idx-1 <= b.barrierAt || mv.idx > len(b.cmds) || mv.kind != mvNorm || mv.rows != rows || mv.n != ch ||
+		dst == x || dst == state || state == x {
+		return false, nil
+	}
+	for _, buf := range []C.VkBuffer{dst, state} {
+		if b.read[buf] || b.written[buf] || slices.Contains(mv.bufs[:mv.nb], buf) {
+			return false, nil
+		}
+	}
+	pc := [10]uint32{}
+	copy(pc[:], mv.pc[:mv.npc])
+	pc[6], pc[7], pc[8], pc[9] = uint32(w.dt), w.so, uint32(bias.dt), bias.so
+	bufs := [8]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], state, w.h, bias.h, dst}
+	gx, gy := b.groups(mv.groups)
+	c, err := b.command(mvNames[mvNormConv][mv.dt], mv.spec[:], gx, gy, bufs[:], pc[:])
+	if err != nil {
+		return false, err
+	}
+	b.cmds[mv.idx-1] = c
+	b.stale(x)
+	b.hazard([]C.VkBuffer{state, w.h, bias.h}, []C.VkBuffer{state, dst})
+	return true, nil
 }

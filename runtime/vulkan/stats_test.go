@@ -34,7 +34,7 @@ func TestPipelineStats(t *testing.T) {
 			spec []uint32
 		}{{"matvec4_" + sfx, mv[:]}, {"matvec4ng_" + sfx, mv[:]}}
 		if b.mlpF > 0 {
-			for _, ua := range []int{0, 4, 2} { // the default and the benchmark's -uaN
+			for _, ua := range []int{0, 4, 8} { // the default and the benchmark's -uaN
 				b.mlpUA = ua
 				ms := b.mlpSpec(1, dt, 2048)
 				cases = append(cases, struct {

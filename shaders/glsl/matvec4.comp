@@ -17,8 +17,8 @@
 // likewise beside the SwiGLU dispatch. RESID: also h += y (binding 4), the
 // residual Add that follows the projection, without a stage of its own.
 // ROPE (with NORM): each subgroup computes a rotate-half pair of rows of one
-// head and stores them rotated (rope.comp's RoPE, positions pos0 + r), so the
-// q and k projections need no RoPE stage.
+// head from the same x loads (as ROW2) and stores them rotated (rope.comp's
+// RoPE, positions pos0 + r), so the q and k projections need no RoPE stage.
 // SPLIT (specialisation constant 3) > 1: SPLIT subgroups share each row,
 // each taking every SPLIT-th round of its words, and their sums meet in
 // shared memory; the workgroup is then RPW·SPLIT subgroups, one row block
@@ -32,6 +32,12 @@
 // ROW2 (alone): each subgroup computes rows n and n + 1 from the same x
 // loads, as PAIR does with two matrices: twice the weight bytes in flight
 // per lane and half the x loads per weight byte (the lm_head).
+// CONV (with NORM): row n is also channel n of a Mamba-2 depthwise causal
+// conv of width 4: the rows' results go through it and SiLU into binding 7,
+// with the last three inputs kept in the conv state (binding 4; weights at
+// 5, bias at 6, of any dtype), as conv1d.comp does; the projection stores
+// its plain output too. Each channel is one subgroup's, so the conv needs
+// no stage of its own after the in_proj.
 // SNAP (with RESID): h is also stored into binding 5, a copy that an MLP
 // dispatch (below) reads while it adds into h.
 // MLP (with NORM and PAIR): the whole MLP block of up to MAXR decode rows in
@@ -75,6 +81,14 @@ layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint so
 layout(std430, binding = 4) readonly buffer FB { float F[]; };
 layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint pos0, hd; } pc;
 #include "sincos.glsl"
+#elif defined(CONV)
+layout(std430, binding = 4) buffer CSB { float CS[]; };
+layout(std430, binding = 5) readonly buffer CWB { uint CWt[]; };
+layout(std430, binding = 6) readonly buffer CBB { uint CBt[]; };
+layout(std430, binding = 7) writeonly buffer CDB { float CD[]; };
+layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; uint wdt, wso, bdt, bso; } pc;
+WFETCH_FN(cwf, CWt)
+WFETCH_FN(cbf, CBt)
 #else
 layout(push_constant) uniform PC { uint rows, K, N, so, xoff; float eps; } pc;
 #endif
@@ -91,11 +105,14 @@ layout(std430, binding = 4) buffer HB { float H[]; };
 layout(std430, binding = 5) writeonly buffer SB { float S[]; };
 #endif
 #endif
-#if defined(PAIR) || defined(ROW2)
+#if defined(PAIR) || defined(ROW2) || defined(ROPE)
 #define TWO
 #endif
 #if defined(ROW2) && (defined(NORM) || defined(SWIGLU) || defined(RESID) || defined(PAIR))
 #error "ROW2 is built alone"
+#endif
+#if defined(CONV) && (!defined(NORM) || defined(ROPE) || defined(PAIR) || defined(RESID))
+#error "CONV is built with NORM alone"
 #endif
 #ifdef PAIR
 #if defined(SWIGLU) || defined(RESID) || defined(ROPE)
@@ -140,14 +157,13 @@ vec4 xin(uint r, uint i) {
 // make a 2048-wide row one round without the 4 slots of 8 that would be
 // masked off (and fewer registers for the ALU-heavier dequantisation).
 #ifdef MLP
-// The MLP block's gate/up rounds (constant 7; 0: the dtype's default), for
-// measuring what fewer registers per lane buy.
+// The MLP block's gate/up words per lane per round (constant 7; 0: the
+// default, 2): fewer than the plain matvec's, since the block keeps down's
+// first round in registers meanwhile. On the H200, 2 cut the f16 block's
+// registers from 122 to 79 and its layer tail from ~57 to ~54 µs (Q8_0: 52
+// to 49; bench/RESULTS.md, session 5).
 layout(constant_id = 7) const uint UA = 0;
-#ifdef W_q8
-const uint U = UA > 0u ? UA : 4u;
-#else
-const uint U = UA > 0u ? UA : 8u;
-#endif
+const uint U = UA > 0u ? UA : 2u;
 #elif defined(W_q8)
 #define U 4u
 #else
@@ -172,15 +188,17 @@ vec4 i8x4(uint w) {
 }
 
 // acc[r] = x[r, :] · w[n, :] for every token row r (with PAIR also
-// acc2[r] = x[r, :] · w2[n, :], with ROW2 x[r, :] · w[n + 1, :]), summed over the subgroup (every lane ends
-// with the sums).
+// acc2[r] = x[r, :] · w2[n, :], with ROW2 and ROPE x[r, :] · w[n2, :]),
+// summed over the subgroup (every lane ends with the sums).
 float acc[MAXR];
 #ifdef TWO
 float acc2[MAXR];
 #endif
-void rowdot(uint n, uint part) {
+void rowdot(uint n, uint n2, uint part) {
 #ifdef ROW2
-	bool two = n + 1u < pc.N; // row n + 1 exists (subgroup-uniform)
+	bool two = n2 < pc.N; // row n2 exists (subgroup-uniform)
+#elif defined(ROPE)
+	const bool two = true;
 #endif
 	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) acc[r] = 0.0;
@@ -211,9 +229,9 @@ void rowdot(uint n, uint part) {
 #ifdef PAIR
 			q2[u] = ok ? V4[base + j] : uvec4(0u);
 			sc2[u] = ok ? unpackHalf2x16(V1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
-#elif defined(ROW2)
-			uint bi2 = (base + nw + j) >> 1;
-			q2[u] = ok && two ? W4[base + nw + j] : uvec4(0u);
+#elif defined(TWO)
+			uint bi2 = (n2 * nw + j) >> 1;
+			q2[u] = ok && two ? W4[n2 * nw + j] : uvec4(0u);
 			sc2[u] = ok && two ? unpackHalf2x16(W1[pc.so + (bi2 >> 1)] >> ((bi2 & 1u) << 4)).x : 0.0;
 #endif
 		}
@@ -252,8 +270,8 @@ void rowdot(uint n, uint part) {
 			w[u] = j < nw ? W4[base + j] : uvec4(0u);
 #ifdef PAIR
 			w2[u] = j < nw ? V4[base + j] : uvec4(0u);
-#elif defined(ROW2)
-			w2[u] = j < nw && two ? W4[base + nw + j] : uvec4(0u);
+#elif defined(TWO)
+			w2[u] = j < nw && two ? W4[n2 * nw + j] : uvec4(0u);
 #endif
 		}
 		[[unroll]] for (uint u = 0u; u < U; u++) {
@@ -299,9 +317,9 @@ shared float red[RPW * SPLIT * MAXR * 3u];
 // over this subgroup's part when ok (zeros otherwise), the parts of the
 // row's SPLIT subgroups added (every subgroup of the workgroup must call
 // it: it has barriers), and the norm's scale applied.
-void sums(uint n, bool ok, uint part) {
+void sums(uint n, uint n2, bool ok, uint part) {
 	if (ok) {
-		rowdot(n, part);
+		rowdot(n, n2, part);
 	} else {
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			acc[r] = 0.0;
@@ -428,7 +446,7 @@ void mlp() {
 	for (uint i = gl_SubgroupID; i < FPW; i += gl_NumSubgroups) {
 		uint n = f0 + i;
 		bool ok = n < pc.N;
-		if (ok) rowdot(n, 0u); // subgroup-uniform
+		if (ok) rowdot(n, n, 0u); // subgroup-uniform
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			float a = 0.0;
 			if (ok && r < pc.rows) a = silu(acc[r] * inv[r]) * (acc2[r] * inv[r]);
@@ -504,22 +522,20 @@ void main() {
 			uint half_ = pc.hd / 2u;
 			uint h = n / half_, j = n % half_;
 			uint n1 = h * pc.hd + j, n2 = n1 + half_;
-			float a1[MAXR];
-			sums(n1, ok, part);
-			[[unroll]] for (uint r = 0u; r < MAXR; r++) a1[r] = acc[r];
-			sums(n2, ok, part);
+			// Both rows from the same loads of x: one round trip, not two.
+			sums(n1, n2, ok, part);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 				if (ok && part == 0u && r < pc.rows) {
 					float s, c;
 					sin_cos(float(pc.pos0 + r) * F[j], s, c);
 					if (subgroupElect()) {
-						Y[r * pc.N + n1] = a1[r] * c - acc[r] * s;
-						Y[r * pc.N + n2] = acc[r] * c + a1[r] * s;
+						Y[r * pc.N + n1] = acc[r] * c - acc2[r] * s;
+						Y[r * pc.N + n2] = acc2[r] * c + acc[r] * s;
 					}
 				}
 			}
 #elif defined(ROW2)
-			sums(2u * n, ok, part);
+			sums(2u * n, 2u * n + 1u, ok, part);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 				if (ok && part == 0u && r < pc.rows && subgroupElect()) {
 					Y[r * pc.N + 2u * n] = acc[r];
@@ -527,7 +543,7 @@ void main() {
 				}
 			}
 #else
-			sums(n, ok, part);
+			sums(n, n, ok, part);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 				if (ok && part == 0u && r < pc.rows && subgroupElect()) {
 					Y[r * pc.N + n] = acc[r];
@@ -546,6 +562,26 @@ void main() {
 #endif
 				}
 			}
+#ifdef CONV
+			if (ok && part == 0u && subgroupElect()) {
+				uint c = n, ch = pc.N;
+				float s0 = CS[c], s1 = CS[ch + c], s2 = CS[2u * ch + c];
+				float w0 = cwf(pc.wdt, 4u * c, pc.wso), w1 = cwf(pc.wdt, 4u * c + 1u, pc.wso);
+				float w2 = cwf(pc.wdt, 4u * c + 2u, pc.wso), w3 = cwf(pc.wdt, 4u * c + 3u, pc.wso);
+				float bias = cbf(pc.bdt, c, pc.bso);
+				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
+					if (r < pc.rows) {
+						CD[r * ch + c] = silu(bias + w0 * s0 + w1 * s1 + w2 * s2 + w3 * acc[r]);
+						s0 = s1;
+						s1 = s2;
+						s2 = acc[r];
+					}
+				}
+				CS[c] = s0;
+				CS[ch + c] = s1;
+				CS[2u * ch + c] = s2;
+			}
+#endif
 #endif
 		}
 	}
