@@ -376,10 +376,16 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	if !last {
 		return b.Sync()
 	}
-	if err := firstErr(
-		b.Copy(sc.last, 0, sc.xn, (R-1)*D, D),
-		b.MatMul(sc.lastLogits, sc.last, m.head, 1),
-	); err != nil {
+	// The head reads the last row; a decode step's one row is xn itself
+	// (a copy would be a stage of its own before the head).
+	head := sc.xn
+	if R > 1 {
+		if err := b.Copy(sc.last, 0, sc.xn, (R-1)*D, D); err != nil {
+			return err
+		}
+		head = sc.last
+	}
+	if err := b.MatMul(sc.lastLogits, head, m.head, 1); err != nil {
 		return err
 	}
 	if argmax {

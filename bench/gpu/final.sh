@@ -16,7 +16,7 @@ print(f"wall {w:.2f}s peak_rss_mb {resource.getrusage(resource.RUSAGE_CHILDREN).
 {
 echo "== device $(el)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; bin/mmbrun --list-devices
 echo "== vulkan tests on the H200 $(el)"; (cd runtime/vulkan && timeout 300 ../../bin/vulkan.test -test.count=1 2>&1 | tail -6)
-echo "== decode MLP block kernels $(el)"; (cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench 'KernelMLPBlock/(f16|q8_0)/(stages|block32)$' -test.benchtime 3x 2>&1 | grep Benchmark)
+echo "== decode MLP block kernels $(el)"; (cd runtime/vulkan && timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench 'KernelMLPBlock/(f16|q8_0)/(stages|block32|block32-gateup-only|block32-down-only)$' -test.benchtime 3x 2>&1 | grep Benchmark)
 echo "== checkpoint $(el)"; python3 bench/gpu/make_models.py $M 2>&1 | tail -1
 echo "== plain copy of the bf16 checkpoint (conversion baseline) $(el)"
 sync; t=$(date +%s.%N); cp -r $M/llama1b-bf16 $M/copy; sync; python3 -c "import sys;print(f'copy {2.4716/(float(sys.argv[2])-float(sys.argv[1])):.2f} GB/s')" $t $(date +%s.%N)

@@ -64,10 +64,11 @@ type Backend struct {
 	mvRowPairs int
 	// mlpF: ffn features per workgroup of the one-dispatch MLP block
 	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
-	mlpF    int
-	mlpSnap devBuf
-	mlpU2   int // benchmarks: down words per lane per round (0: mlpRound)
-	mlpUA   int // benchmarks: gate/up words per lane per round (0: the dtype's)
+	mlpF     int
+	mlpSnap  devBuf
+	mlpU2    int // benchmarks: down words per lane per round (0: mlpRound)
+	mlpUA    int // benchmarks: gate/up words per lane per round (0: the dtype's)
+	mlpPhase int // benchmarks: 1 skips the MLP block's down, 2 its gate/up loads (wrong sums)
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
 	lastResid  mvCall
@@ -725,7 +726,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [8]uint32
+	spec [9]uint32
 	n    int
 }
 

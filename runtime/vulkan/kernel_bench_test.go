@@ -240,7 +240,8 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // one-dispatch MLP block with N features per workgroup, fed by the
 // projection's copy of h (-uN: N down words per lane per round, not the
 // dtype's default; -uaN: N gate/up words per lane per round, more
-// registers than the default 2). The workgroup widths and the late
+// registers than the default 2; -gateup-only, -down-only: the block
+// without down, or without the gate/up loads, timing only). The workgroup widths and the late
 // first down round that kern20.sh measured (no gain) are gone. Weights rotate over at least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
@@ -267,13 +268,14 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
 		gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 		for _, v := range []struct {
-			name      string
-			f, u2, ua int
-		}{{"stages", 0, 0, 0}, {"block16", 16, 0, 0}, {"block32", 32, 0, 0}, {"block32-u4", 32, 4, 0},
-			{"block32-u8", 32, 8, 0}, {"block64", 64, 0, 0}, {"block32-ua4", 32, 0, 4}, {"block32-ua8", 32, 0, 8}} {
+			name          string
+			f, u2, ua, ph int
+		}{{"stages", 0, 0, 0, 0}, {"block16", 16, 0, 0, 0}, {"block32", 32, 0, 0, 0}, {"block32-u4", 32, 4, 0, 0},
+			{"block32-u8", 32, 8, 0, 0}, {"block64", 64, 0, 0, 0}, {"block32-ua4", 32, 0, 4, 0}, {"block32-ua8", 32, 0, 8, 0},
+			{"block32-gateup-only", 32, 0, 0, 1}, {"block32-down-only", 32, 0, 0, 2}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
-				be.mlpF, be.mlpU2, be.mlpUA = v.f, v.u2, v.ua
-				defer func() { be.mlpU2, be.mlpUA = 0, 0 }()
+				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase = v.f, v.u2, v.ua, v.ph
+				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase = 0, 0, 0 }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]

@@ -388,6 +388,9 @@ void sums(uint n, uint n2, bool ok, uint part) {
 #define CW (FPW / VW) // words of a down row's FPW columns: lanes that share a row
 // U2 (constant 5): down words per lane per round.
 layout(constant_id = 5) const uint U2 = 8;
+// PH (constant 8), for timing the block's phases (benchmarks only; wrong
+// sums): 1 skips down, 2 skips the gate/up loads (constant activations).
+layout(constant_id = 8) const uint PH = 0;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
 shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
@@ -446,10 +449,11 @@ void mlp() {
 	for (uint i = gl_SubgroupID; i < FPW; i += gl_NumSubgroups) {
 		uint n = f0 + i;
 		bool ok = n < pc.N;
-		if (ok) rowdot(n, n, 0u); // subgroup-uniform
+		if (ok && PH != 2u) rowdot(n, n, 0u); // subgroup-uniform
 		[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 			float a = 0.0;
-			if (ok && r < pc.rows) a = silu(acc[r] * inv[r]) * (acc2[r] * inv[r]);
+			if (PH == 2u) a = 1e-3 * float(i);
+			else if (ok && r < pc.rows) a = silu(acc[r] * inv[r]) * (acc2[r] * inv[r]);
 			if (subgroupElect()) act4[(r * FPW + i) / 4u][i % 4u] = a;
 		}
 	}
@@ -459,6 +463,10 @@ void mlp() {
 	// partial sum into h. The loop bound is workgroup-uniform and
 	// out-of-range words are zeros, so every lane of a row takes part in
 	// its shuffles.
+	if (PH == 1u) {
+		if (t < FPW) atomicAdd(H[t], act4[t / 4u][t % 4u]);
+		return;
+	}
 	for (uint b0 = 0u; b0 < pc.K; b0 += rpr * U2) {
 		uvec4 q[U2];
 #ifdef W_q8
