@@ -8,6 +8,7 @@ package vulkan
 import "C"
 
 import (
+	"cmp"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -69,6 +70,7 @@ type Backend struct {
 	mlpU2    int // benchmarks: down words per lane per round (0: mlpRound)
 	mlpUA    int // benchmarks: gate/up words per lane per round (0: the dtype's)
 	mlpPhase int // benchmarks: 1 skips the MLP block's down, 2 its gate/up loads (wrong sums)
+	mlpRot   int // rows of down by which the MLP block's workgroups rotate their walk
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
 	lastResid  mvCall
@@ -267,7 +269,8 @@ func New(opts Options) (*Backend, error) {
 	switch opts.MLPFeatures {
 	case 0, 16, 32, 64:
 		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && (!b.coopmat || d.mmDeviceScope) && opts.MLPFeatures >= 0 {
-			b.mlpF = max(opts.MLPFeatures, mlpFeatures)
+			b.mlpF = cmp.Or(opts.MLPFeatures, mlpFeatures)
+			b.mlpRot = mlpRotate
 		}
 	case -1:
 	default:
@@ -726,7 +729,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [9]uint32
+	spec [10]uint32
 	n    int
 }
 

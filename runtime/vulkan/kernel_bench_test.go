@@ -268,14 +268,17 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		xn, tmp := filled(b, be, hidden, zero), filled(b, be, hidden, zero)
 		gate, up, act := filled(b, be, ffn, zero), filled(b, be, ffn, zero), filled(b, be, ffn, zero)
 		for _, v := range []struct {
-			name          string
-			f, u2, ua, ph int
-		}{{"stages", 0, 0, 0, 0}, {"block16", 16, 0, 0, 0}, {"block32", 32, 0, 0, 0}, {"block32-u4", 32, 4, 0, 0},
-			{"block32-u8", 32, 8, 0, 0}, {"block64", 64, 0, 0, 0}, {"block32-ua4", 32, 0, 4, 0}, {"block32-ua8", 32, 0, 8, 0},
-			{"block32-gateup-only", 32, 0, 0, 1}, {"block32-down-only", 32, 0, 0, 2}} {
+			name               string
+			f, u2, ua, ph, rot int
+		}{{"stages", 0, 0, 0, 0, 0}, {"block16", 16, 0, 0, 0, 0}, {"block32", 32, 0, 0, 0, 0}, {"block32-u4", 32, 4, 0, 0, 0},
+			{"block32-u8", 32, 8, 0, 0, 0}, {"block64", 64, 0, 0, 0, 0}, {"block32-ua4", 32, 0, 4, 0, 0}, {"block32-ua8", 32, 0, 8, 0, 0},
+			{"block32-gateup-only", 32, 0, 0, 1, 0}, {"block32-down-only", 32, 0, 0, 2, 0},
+			{"block32-rot8", 32, 0, 0, 0, 8}, {"block32-rot8-down-only", 32, 0, 0, 2, 8}, {"block32-rot64", 32, 0, 0, 0, 64},
+			{"block32-rot64-down-only", 32, 0, 0, 2, 64}, {"block32-rot512", 32, 0, 0, 0, 512}, {"block32-rot1", 32, 0, 0, 0, 1}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
-				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase = v.f, v.u2, v.ua, v.ph
-				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase = 0, 0, 0 }()
+				rot := be.mlpRot
+				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = v.f, v.u2, v.ua, v.ph, v.rot
+				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = 0, 0, 0, rot }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]

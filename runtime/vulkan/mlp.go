@@ -26,6 +26,10 @@ const (
 	// took 59.3 µs at 4 against 66.7 at 8, bench/RESULTS.md).
 	mlpRound   = 8
 	mlpRoundQ8 = 4
+	// mlpRotate: rows of down by which each workgroup's walk over them is
+	// rotated from the one before, one 32-byte sector of h: walking in
+	// lockstep, all workgroups added into the same rows of h at once.
+	mlpRotate = 8
 )
 
 // mlpWordValues is the number of values in one 16-byte word of a weight,
@@ -131,7 +135,7 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 // split), the features per workgroup, down words per lane per round, the
 // hidden size (the shared x rows) and the gate/up words per lane per round
 // (0: the dtype's default).
-func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [9]uint32 {
+func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [10]uint32 {
 	u2 := mlpRound
 	if dt == format.Q8_0 {
 		u2 = mlpRoundQ8
@@ -139,5 +143,5 @@ func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [9]uint32 {
 	if b.mlpU2 > 0 {
 		u2 = b.mlpU2
 	}
-	return [9]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden), uint32(b.mlpUA), uint32(b.mlpPhase)}
+	return [10]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden), uint32(b.mlpUA), uint32(b.mlpPhase), uint32(b.mlpRot)}
 }

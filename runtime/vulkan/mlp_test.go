@@ -98,13 +98,16 @@ func TestMLPBlock(t *testing.T) {
 			}
 		}
 	}
-	// The benchmark's 4 and 8 gate/up words per lane per round.
-	for _, ua := range []int{4, 8} {
+	// The benchmark's 4 and 8 gate/up words per lane per round, and walks
+	// over down's rows rotated per workgroup (ua 0: the default; 37 does not
+	// divide the 64 rows, 100 exceeds them).
+	for _, v := range []struct{ ua, rot int }{{4, 0}, {8, 0}, {0, 8}, {0, 37}, {0, 100}} {
 		for _, dt := range []format.DType{format.F32, format.F16, format.Q8_0} {
 			c := mlpCase{dt: dt, rows: 3, k: 64, n: 96, norm: true}
-			t.Run(fmt.Sprintf("%v ua %d", c, ua), func(t *testing.T) {
-				b.mlpUA = ua
-				defer func() { b.mlpUA = 0 }()
+			t.Run(fmt.Sprintf("%v ua %d rot %d", c, v.ua, v.rot), func(t *testing.T) {
+				rot := b.mlpRot
+				b.mlpUA, b.mlpRot = v.ua, v.rot
+				defer func() { b.mlpUA, b.mlpRot = 0, rot }()
 				w := c.weights(t, b, r)
 				got, _, fused := c.runBlock(t, b, w, mlpFeatures, true)
 				if !fused {

@@ -391,6 +391,10 @@ layout(constant_id = 5) const uint U2 = 8;
 // PH (constant 8), for timing the block's phases (benchmarks only; wrong
 // sums): 1 skips down, 2 skips the gate/up loads (constant activations).
 layout(constant_id = 8) const uint PH = 0;
+// ROT (constant 9): rows of down per workgroup by which workgroup g's walk
+// over them is rotated (g·ROT mod K first), so that the workgroups' atomic
+// adds into h do not all land on the same few sectors at the same time.
+layout(constant_id = 9) const uint ROT = 0;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
 shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
@@ -401,11 +405,18 @@ uvec4 dq[U2];
 #ifdef W_q8
 float dsc[U2];
 #endif
-void downLoad(uint b0, uint t, uint c, uint rpr, uint col, bool colok) {
+// drow is down's row for step i of workgroup g's walk (i < K).
+uint drow(uint i, uint rot) {
+	uint j = i + rot;
+	return j >= pc.K ? j - pc.K : j;
+}
+
+void downLoad(uint b0, uint t, uint c, uint rpr, uint col, bool colok, uint rot) {
 	uint rw = pc.N / VW; // words per down row
 	[[unroll]] for (uint u = 0u; u < U2; u++) {
-		uint i = b0 + t / CW + u * rpr;
-		bool ok = colok && i < pc.K;
+		uint i0 = b0 + t / CW + u * rpr;
+		bool ok = colok && i0 < pc.K;
+		uint i = drow(i0, rot);
 		dq[u] = ok ? D4[i * rw + col / VW] : uvec4(0u);
 #ifdef W_q8
 		uint bi = (i * pc.N + col) >> 5;
@@ -420,9 +431,10 @@ void mlp() {
 	uint c = t % CW, rpr = WG / CW; // rows per round of one word per lane
 	uint col = f0 + c * VW;
 	bool colok = col < pc.N;
+	uint rot = (group_id() * ROT) % pc.K;
 	// Down's first round is independent of the features: its loads are in
 	// flight while gate and up are computed.
-	downLoad(0u, t, c, rpr, col, colok);
+	downLoad(0u, t, c, rpr, col, colok, rot);
 	// x·g into shared memory and the rows' sums of squares; the norm's
 	// scale is applied to the dot products.
 	uint k4 = pc.K / 4u;
@@ -478,9 +490,9 @@ void mlp() {
 			sc[u] = dsc[u];
 #endif
 		}
-		if (b0 + rpr * U2 < pc.K) downLoad(b0 + rpr * U2, t, c, rpr, col, colok);
+		if (b0 + rpr * U2 < pc.K) downLoad(b0 + rpr * U2, t, c, rpr, col, colok, rot);
 		[[unroll]] for (uint u = 0u; u < U2; u++) {
-			uint i = b0 + t / CW + u * rpr;
+			uint i0 = b0 + t / CW + u * rpr, i = drow(min(i0, pc.K - 1u), rot);
 			[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 				if (r < pc.rows) {
 					uint a0 = (r * FPW + c * VW) / 4u;
@@ -493,7 +505,7 @@ void mlp() {
 					float p = dot(lo16(q[u].xy), act4[a0]) + dot(lo16(q[u].zw), act4[a0 + 1u]);
 #endif
 					for (uint m = 1u; m < CW; m <<= 1) p += subgroupShuffleXor(p, m);
-					if (c == 0u && i < pc.K) atomicAdd(H[r * pc.K + i], p);
+					if (c == 0u && i0 < pc.K) atomicAdd(H[r * pc.K + i], p);
 				}
 			}
 		}
