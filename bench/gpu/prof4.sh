@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# PREPARED, NOT RUN: session 4 ran out of device time before it; run it
-# first next session to see the decode step per op with the MLP block and
+# NOT RUN as such: session 5's eval5.sh (on exp/fused) ran its parts (the
+# -ua2/-ua4 variants named here became the default and -ua4/-ua8). Was meant to run
+# first in session 5 to see the decode step per op with the MLP block and
 # the kernels' register counts (TestPipelineStats, untested on lavapipe,
 # which lacks VK_KHR_pipeline_executable_properties), and the MLP block
 # with 2 or 4 gate/up words per lane per round (fewer registers).

@@ -116,24 +116,19 @@ func TestDecodeStepAttnBlock(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
 			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			var logits [2][]float32
-			var cmds [2][]string
-			fits := false
-			for i, off := range []bool{false, true} {
-				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+			logits, cmds, cfg, b := decodeStepOnOff(t, path, func(b *Backend, off bool) {
 				if b.mlpF == 0 {
 					t.Skipf("%s: no float atomic add or subgroup shuffle", b.dev.Name)
 				}
 				b.noAttnO = off
-				var cfg *format.Config
-				logits[i], cmds[i], cfg = decodeStep(t, path, b)
-				// The fixture's weight dtype, from its q projection's shader.
-				for _, c := range cmds[i] {
-					if name, ok := strings.CutPrefix(c, "matvec4np_"); ok {
-						for dt, sfx := range dtSuffix {
-							if sfx == name {
-								fits = b.attnOFits(dt, cfg.HeadDim)
-							}
+			})
+			fits := false
+			// The fixture's weight dtype, from its q projection's shader.
+			for _, c := range cmds[0] {
+				if name, ok := strings.CutPrefix(c, "matvec4np_"); ok {
+					for dt, sfx := range dtSuffix {
+						if sfx == name {
+							fits = b.attnOFits(dt, cfg.HeadDim)
 						}
 					}
 				}
@@ -157,10 +152,7 @@ func TestDecodeStepAttnBlock(t *testing.T) {
 			if blocks != attn || countCmd(now, "attndec") != 0 {
 				t.Errorf("%d attno and %d attndec dispatches for %d attention layers:\n%v", blocks, countCmd(now, "attndec"), attn, now)
 			}
-			if got, want := countCmd(now, "|"), countCmd(old, "|")-attn; got != want {
-				t.Errorf("%d barriers, want %d (without the block: %d, less one per attention layer)", got, want, countCmd(old, "|"))
-			}
-			hfref.CheckClose(t, "step logits, attention block vs without", logits[0], logits[1], hfref.SelfTol)
+			checkStageSaved(t, "the attention block", logits, cmds, attn)
 		})
 	}
 }

@@ -343,6 +343,33 @@ func decodeStep(t *testing.T, path string, b *Backend) ([]float32, []string, *fo
 	return slices.Clone(lg), sp.cmds, m.Config
 }
 
+// decodeStepOnOff runs decodeStep twice, each on a fresh backend that
+// set(b, off) has prepared: [0] with the change under test, [1] without.
+// It returns both steps' logits and commands, the config and the first
+// backend.
+func decodeStepOnOff(t *testing.T, path string, set func(b *Backend, off bool)) (logits [2][]float32, cmds [2][]string, cfg *format.Config, on *Backend) {
+	t.Helper()
+	for i, off := range []bool{false, true} {
+		b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+		set(b, off)
+		logits[i], cmds[i], cfg = decodeStep(t, path, b)
+		if !off {
+			on = b
+		}
+	}
+	return logits, cmds, cfg, on
+}
+
+// checkStageSaved: the step with the change has saved barriers fewer than
+// the one without, and its logits agree within hfref.SelfTol.
+func checkStageSaved(t *testing.T, what string, logits [2][]float32, cmds [2][]string, saved int) {
+	t.Helper()
+	if got, want := countCmd(cmds[0], "|"), countCmd(cmds[1], "|")-saved; got != want {
+		t.Errorf("%d barriers, want %d (without %s: %d, less %d)", got, want, what, countCmd(cmds[1], "|"), saved)
+	}
+	hfref.CheckClose(t, "step logits, "+what+" vs without", logits[0], logits[1], hfref.SelfTol)
+}
+
 // TestDecodeStepFused runs one decode step of each fixture at context 101
 // with the pairing and the one-pass attention, and as before them (gate, up
 // and SwiGLU as three dispatches; attention split into 64-position chunks
@@ -657,13 +684,7 @@ func TestDecodeStepConvFold(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
 			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			var logits [2][]float32
-			var cmds [2][]string
-			for i, off := range []bool{false, true} {
-				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
-				b.noConvFold = off
-				logits[i], cmds[i], _ = decodeStep(t, path, b)
-			}
+			logits, cmds, _, _ := decodeStepOnOff(t, path, func(b *Backend, off bool) { b.noConvFold = off })
 			now, old := cmds[0], cmds[1]
 			mamba := countCmd(old, "conv1d")
 			if mamba > 0 {
@@ -680,10 +701,7 @@ func TestDecodeStepConvFold(t *testing.T) {
 			if folded != mamba || countCmd(now, "conv1d") != 0 {
 				t.Errorf("%d matvec4nc and %d conv1d dispatches for %d Mamba layers:\n%v", folded, countCmd(now, "conv1d"), mamba, now)
 			}
-			if got, want := countCmd(now, "|"), countCmd(old, "|")-mamba; got != want {
-				t.Errorf("%d barriers, want %d (conv on its own: %d, less one per Mamba layer)", got, want, countCmd(old, "|"))
-			}
-			hfref.CheckClose(t, "step logits, conv folded vs its own dispatch", logits[0], logits[1], hfref.SelfTol)
+			checkStageSaved(t, "the conv fold", logits, cmds, mamba)
 		})
 	}
 	if mambaFixtures == 0 {

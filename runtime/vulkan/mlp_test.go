@@ -167,11 +167,7 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
 			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			var logits [2][]float32
-			var cmds [2][]string
-			layers := 0
-			for i, off := range []bool{false, true} {
-				b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+			logits, cmds, cfg, _ := decodeStepOnOff(t, path, func(b *Backend, off bool) {
 				if b.mlpF == 0 {
 					t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
 				}
@@ -179,10 +175,8 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 				if off {
 					b.mlpF = 0
 				}
-				var cfg *format.Config
-				logits[i], cmds[i], cfg = decodeStep(t, path, b)
-				layers = cfg.NumLayers
-			}
+			})
+			layers := cfg.NumLayers
 			now, old := cmds[0], cmds[1]
 			blocks, snaps := 0, 0
 			for _, c := range now {
@@ -194,10 +188,7 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 			if blocks != layers || snaps != layers || countCmd(now, "other") != countCmd(old, "other") {
 				t.Errorf("%d mlp and %d matvec4rc dispatches for %d layers, %d copies (without: %d):\n%v", blocks, snaps, layers, countCmd(now, "other"), countCmd(old, "other"), now)
 			}
-			if got, want := countCmd(now, "|"), countCmd(old, "|")-layers; got != want {
-				t.Errorf("%d barriers, want %d (without the block: %d, less one per layer)", got, want, countCmd(old, "|"))
-			}
-			hfref.CheckClose(t, "step logits, MLP block vs without", logits[0], logits[1], hfref.SelfTol)
+			checkStageSaved(t, "the MLP block", logits, cmds, layers)
 		})
 	}
 }
