@@ -274,11 +274,14 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 			{"block32-u8", 32, 8, 0, 0, 0}, {"block64", 64, 0, 0, 0, 0}, {"block32-ua4", 32, 0, 4, 0, 0}, {"block32-ua8", 32, 0, 8, 0, 0},
 			{"block32-gateup-only", 32, 0, 0, 1, 0}, {"block32-down-only", 32, 0, 0, 2, 0},
 			{"block32-rot8", 32, 0, 0, 0, 8}, {"block32-rot8-down-only", 32, 0, 0, 2, 8}, {"block32-rot64", 32, 0, 0, 0, 64},
-			{"block32-rot64-down-only", 32, 0, 0, 2, 64}, {"block32-rot512", 32, 0, 0, 0, 512}, {"block32-rot1", 32, 0, 0, 0, 1}} {
+			{"block32-rot64-down-only", 32, 0, 0, 2, 64}, {"block32-rot512", 32, 0, 0, 0, 512}, {"block32-rot1", 32, 0, 0, 0, 1},
+			{"block32-rot8-tiled", 32, 0, 0, 0, 8 | tiledBit}, {"block32-rot8-tiled-down-only", 32, 0, 0, 2, 8 | tiledBit},
+			{"block32-tiled", 32, 0, 0, 0, tiledBit}, {"block32-tiled-down-only", 32, 0, 0, 2, tiledBit}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
 				rot := be.mlpRot
-				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = v.f, v.u2, v.ua, v.ph, v.rot
-				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = 0, 0, 0, rot }()
+				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = v.f, v.u2, v.ua, v.ph, v.rot&^tiledBit
+				be.mlpTiled = b2i(v.rot&tiledBit != 0)
+				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot, be.mlpTiled = 0, 0, 0, rot, 0 }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]
@@ -304,6 +307,10 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		}
 	}
 }
+
+// tiledBit in a BenchmarkKernelMLPBlock variant's rotation reads down as
+// if tiled by workgroup (Backend.mlpTiled; timing only).
+const tiledBit = 1 << 20
 
 // mlpStages records the MLP block of one decode row as runtime/session.go
 // does where the backend has no one-dispatch block: RMSNorm, gate, up,

@@ -395,6 +395,9 @@ layout(constant_id = 8) const uint PH = 0;
 // over them is rotated (g·ROT mod K first), so that the workgroups' atomic
 // adds into h do not all land on the same few sectors at the same time.
 layout(constant_id = 9) const uint ROT = 0;
+// DT (constant 10; benchmarks only, the weights are never stored so): down
+// read as if tiled [N/FPW][K][FPW], each workgroup's columns one run.
+layout(constant_id = 10) const bool DT = false;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
 shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
@@ -417,9 +420,9 @@ void downLoad(uint b0, uint t, uint c, uint rpr, uint col, bool colok, uint rot)
 		uint i0 = b0 + t / CW + u * rpr;
 		bool ok = colok && i0 < pc.K;
 		uint i = drow(i0, rot);
-		dq[u] = ok ? D4[i * rw + col / VW] : uvec4(0u);
+		dq[u] = ok ? D4[DT ? (group_id() * pc.K + i) * CW + c : i * rw + col / VW] : uvec4(0u);
 #ifdef W_q8
-		uint bi = (i * pc.N + col) >> 5;
+		uint bi = DT ? group_id() * pc.K + i : (i * pc.N + col) >> 5;
 		dsc[u] = ok ? unpackHalf2x16(D1[pc.sod + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
 #endif
 	}
