@@ -26,10 +26,6 @@ func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
 func alignUp(n int64) int64 { return (n + Alignment - 1) &^ (Alignment - 1) }
 
-type preamble struct {
-	major, minor uint16
-}
-
 func encodePreamble() []byte {
 	b := make([]byte, PreambleSize)
 	copy(b, Magic)

@@ -19,7 +19,6 @@ type Writer struct {
 	path        string
 	created     bool
 	base        *Revision
-	baseFile    *File
 	startSize   int64 // file size before this revision (Append), to roll back
 	regionStart int64
 	pos         int64

@@ -400,7 +400,6 @@ func (s *suite) rope(t *testing.T) {
 
 func (s *suite) attention(t *testing.T) {
 	r := newRNG(8)
-	type call struct{ rows int }
 	for _, c := range []struct {
 		heads, kv, hd int
 		calls         []int // rows per call, positions continue

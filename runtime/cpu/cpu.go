@@ -286,6 +286,3 @@ func (w *Weight) dot4(r int, x []float32, out *[4]float32) {
 		dot4Q8(x, w.q8[r*rb:], rb, out)
 	}
 }
-
-// all returns a small weight (see Weight.small) as float32, or nil.
-func (w *Weight) all() []float32 { return w.small }

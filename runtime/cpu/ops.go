@@ -40,7 +40,6 @@ type matmulJob struct {
 	dst, x  []float32
 	w       *Weight
 	rows    int
-	rowBuf  int // rows of w converted at once in the prefill path
 	outCols int
 }
 
