@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# RECORD: ran on a build of main at e2c16ea with the -dt and -na knobs in the
+# working tree (spec constants 8 and 9, never committed: reverted after this
+# run); -dt is kern26.sh's -tiled at a762029, also removed since.
 # Session 5: the MLP block's down columns read from a tiled layout (-dt:
 # [N/FPW][K][FPW], each workgroup's columns one contiguous run), with fewer
 # gate/up registers (-ua2), other down rounds (-u4/-u16), and with plain

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# RECORD: ran at a762029; the -tiled knob was removed after it (a tiled down
+# bought 1.5–2.5 µs per layer, bench/RESULTS.md).
 # Session 5, last call: the MLP block with down read as if tiled per
 # workgroup ([N/32][K][32], -tiled; timing only, the weights are random and
 # never stored so), with and without the rotated walk, whole block and down

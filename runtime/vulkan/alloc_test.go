@@ -13,25 +13,30 @@ import (
 // A decode step records its commands without Go allocations once the
 // pipelines and descriptor sets exist (issue 6: nothing allocated per token).
 func TestDecodeAllocs(t *testing.T) {
-	dir := filepath.Join(fixtures, hfref.Fixtures[0])
-	m := openVulkan(t, hfref.Convert(t, dir, 0), rt.Options{})
-	s, err := m.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Prefill([]int{1, 2, 3}); err != nil {
-		t.Fatal(err)
-	}
-	id := 4
-	step := func() {
-		next, err := s.StepArgmax(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id = next
-	}
-	step() // first use of every decode pipeline and descriptor set
-	if allocs := testing.AllocsPerRun(20, step); allocs != 0 {
-		t.Errorf("StepArgmax allocates %.1f times per token", allocs)
+	// Every fixture: the Mamba-2 layers (conv fold) and the attention block
+	// take paths of their own.
+	for _, name := range hfref.Fixtures {
+		t.Run(name, func(t *testing.T) {
+			m := openVulkan(t, hfref.Convert(t, filepath.Join(fixtures, name), 0), rt.Options{})
+			s, err := m.NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Prefill([]int{1, 2, 3}); err != nil {
+				t.Fatal(err)
+			}
+			id := 4
+			step := func() {
+				next, err := s.StepArgmax(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id = next
+			}
+			step() // first use of every decode pipeline and descriptor set
+			if allocs := testing.AllocsPerRun(20, step); allocs != 0 {
+				t.Errorf("StepArgmax allocates %.1f times per token", allocs)
+			}
+		})
 	}
 }

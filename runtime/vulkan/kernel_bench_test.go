@@ -241,8 +241,12 @@ func benchMLP(b *testing.B, be *Backend, bw float64, dt format.DType, vs []mlpVa
 // projection's copy of h (-uN: N down words per lane per round, not the
 // dtype's default; -uaN: N gate/up words per lane per round, more
 // registers than the default 2; -gateup-only, -down-only: the block
-// without down, or without the gate/up loads, timing only). The workgroup widths and the late
-// first down round that kern20.sh measured (no gain) are gone. Weights rotate over at least 256 MB.
+// without down, or without the gate/up loads, timing only; -rotN: each
+// workgroup's walk over down's rows rotated by N rows from the one before,
+// block32 itself walking in step). The knobs that kern20.sh, kern24.sh and
+// kern26.sh measured without gain (workgroup widths, late first down round,
+// plain stores for atomics, a tiled down) are gone. Weights rotate over at
+// least 256 MB.
 func BenchmarkKernelMLPBlock(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -274,14 +278,11 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 			{"block32-u8", 32, 8, 0, 0, 0}, {"block64", 64, 0, 0, 0, 0}, {"block32-ua4", 32, 0, 4, 0, 0}, {"block32-ua8", 32, 0, 8, 0, 0},
 			{"block32-gateup-only", 32, 0, 0, 1, 0}, {"block32-down-only", 32, 0, 0, 2, 0},
 			{"block32-rot8", 32, 0, 0, 0, 8}, {"block32-rot8-down-only", 32, 0, 0, 2, 8}, {"block32-rot64", 32, 0, 0, 0, 64},
-			{"block32-rot64-down-only", 32, 0, 0, 2, 64}, {"block32-rot512", 32, 0, 0, 0, 512}, {"block32-rot1", 32, 0, 0, 0, 1},
-			{"block32-rot8-tiled", 32, 0, 0, 0, 8 | tiledBit}, {"block32-rot8-tiled-down-only", 32, 0, 0, 2, 8 | tiledBit},
-			{"block32-tiled", 32, 0, 0, 0, tiledBit}, {"block32-tiled-down-only", 32, 0, 0, 2, tiledBit}} {
+			{"block32-rot64-down-only", 32, 0, 0, 2, 64}, {"block32-rot512", 32, 0, 0, 0, 512}, {"block32-rot1", 32, 0, 0, 0, 1}} {
 			b.Run(strings.ToLower(dt.String())+"/"+v.name, func(b *testing.B) {
 				rot := be.mlpRot
-				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = v.f, v.u2, v.ua, v.ph, v.rot&^tiledBit
-				be.mlpTiled = b2i(v.rot&tiledBit != 0)
-				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot, be.mlpTiled = 0, 0, 0, rot, 0 }()
+				be.mlpF, be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = v.f, v.u2, v.ua, v.ph, v.rot
+				defer func() { be.mlpU2, be.mlpUA, be.mlpPhase, be.mlpRot = 0, 0, 0, rot }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					w := ws[j%copies]
@@ -307,10 +308,6 @@ func BenchmarkKernelMLPBlock(b *testing.B) {
 		}
 	}
 }
-
-// tiledBit in a BenchmarkKernelMLPBlock variant's rotation reads down as
-// if tiled by workgroup (Backend.mlpTiled; timing only).
-const tiledBit = 1 << 20
 
 // mlpStages records the MLP block of one decode row as runtime/session.go
 // does where the backend has no one-dispatch block: RMSNorm, gate, up,

@@ -24,3 +24,12 @@ float NAME(uint dt, uint i, uint so) { \
 uint group_id() { return gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x; }
 
 float silu(float x) { return x / (1.0 + exp(-x)); }
+
+// conv4 is one step of a channel of the Mamba-2 depthwise causal conv of
+// width 4 and its SiLU (conv1d.comp, and matvec4.comp's CONV): s holds the
+// channel's last three inputs, oldest first, and takes x.
+float conv4(inout vec3 s, vec4 w, float bias, float x) {
+	float v = bias + w.x * s.x + w.y * s.y + w.z * s.z + w.w * x;
+	s = vec3(s.yz, x);
+	return silu(v);
+}

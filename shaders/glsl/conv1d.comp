@@ -19,19 +19,11 @@ WFETCH_FN(bf, B)
 void main() {
 	uint c = group_id() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
 	if (c >= pc.ch) return;
-	float s0 = S[c], s1 = S[pc.ch + c], s2 = S[2u * pc.ch + c];
-	float w0 = wf(pc.wdt, 4u * c, pc.wso), w1 = wf(pc.wdt, 4u * c + 1u, pc.wso);
-	float w2 = wf(pc.wdt, 4u * c + 2u, pc.wso), w3 = wf(pc.wdt, 4u * c + 3u, pc.wso);
+	vec3 s = vec3(S[c], S[pc.ch + c], S[2u * pc.ch + c]);
+	vec4 w = vec4(wf(pc.wdt, 4u * c, pc.wso), wf(pc.wdt, 4u * c + 1u, pc.wso), wf(pc.wdt, 4u * c + 2u, pc.wso), wf(pc.wdt, 4u * c + 3u, pc.wso));
 	float b = bf(pc.bdt, c, pc.bso);
-	for (uint r = 0u; r < pc.rows; r++) {
-		float x = X[r * pc.ch + c];
-		float v = b + w0 * s0 + w1 * s1 + w2 * s2 + w3 * x;
-		D[r * pc.ch + c] = silu(v);
-		s0 = s1;
-		s1 = s2;
-		s2 = x;
-	}
-	S[c] = s0;
-	S[pc.ch + c] = s1;
-	S[2u * pc.ch + c] = s2;
+	for (uint r = 0u; r < pc.rows; r++) D[r * pc.ch + c] = conv4(s, w, b, X[r * pc.ch + c]);
+	S[c] = s.x;
+	S[pc.ch + c] = s.y;
+	S[2u * pc.ch + c] = s.z;
 }

@@ -395,9 +395,6 @@ layout(constant_id = 8) const uint PH = 0;
 // over them is rotated (g·ROT mod K first), so that the workgroups' atomic
 // adds into h do not all land on the same few sectors at the same time.
 layout(constant_id = 9) const uint ROT = 0;
-// DT (constant 10; benchmarks only, the weights are never stored so): down
-// read as if tiled [N/FPW][K][FPW], each workgroup's columns one run.
-layout(constant_id = 10) const bool DT = false;
 shared vec4 act4[MAXR * FPW / 4u]; // [row][feature]
 shared float ssp[MAXR * 64u];      // [row][subgroup]: partial sums of squares (≥ 4-wide subgroups)
 
@@ -420,9 +417,9 @@ void downLoad(uint b0, uint t, uint c, uint rpr, uint col, bool colok, uint rot)
 		uint i0 = b0 + t / CW + u * rpr;
 		bool ok = colok && i0 < pc.K;
 		uint i = drow(i0, rot);
-		dq[u] = ok ? D4[DT ? (group_id() * pc.K + i) * CW + c : i * rw + col / VW] : uvec4(0u);
+		dq[u] = ok ? D4[i * rw + col / VW] : uvec4(0u);
 #ifdef W_q8
-		uint bi = DT ? group_id() * pc.K + i : (i * pc.N + col) >> 5;
+		uint bi = (i * pc.N + col) >> 5;
 		dsc[u] = ok ? unpackHalf2x16(D1[pc.sod + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
 #endif
 	}
@@ -588,21 +585,15 @@ void main() {
 #ifdef CONV
 			if (ok && part == 0u && subgroupElect()) {
 				uint c = n, ch = pc.N;
-				float s0 = CS[c], s1 = CS[ch + c], s2 = CS[2u * ch + c];
-				float w0 = cwf(pc.wdt, 4u * c, pc.wso), w1 = cwf(pc.wdt, 4u * c + 1u, pc.wso);
-				float w2 = cwf(pc.wdt, 4u * c + 2u, pc.wso), w3 = cwf(pc.wdt, 4u * c + 3u, pc.wso);
+				vec3 s = vec3(CS[c], CS[ch + c], CS[2u * ch + c]);
+				vec4 w = vec4(cwf(pc.wdt, 4u * c, pc.wso), cwf(pc.wdt, 4u * c + 1u, pc.wso), cwf(pc.wdt, 4u * c + 2u, pc.wso), cwf(pc.wdt, 4u * c + 3u, pc.wso));
 				float bias = cbf(pc.bdt, c, pc.bso);
 				[[unroll]] for (uint r = 0u; r < MAXR; r++) {
-					if (r < pc.rows) {
-						CD[r * ch + c] = silu(bias + w0 * s0 + w1 * s1 + w2 * s2 + w3 * acc[r]);
-						s0 = s1;
-						s1 = s2;
-						s2 = acc[r];
-					}
+					if (r < pc.rows) CD[r * ch + c] = conv4(s, w, bias, acc[r]);
 				}
-				CS[c] = s0;
-				CS[ch + c] = s1;
-				CS[2u * ch + c] = s2;
+				CS[c] = s.x;
+				CS[ch + c] = s.y;
+				CS[2u * ch + c] = s.z;
 			}
 #endif
 #endif
