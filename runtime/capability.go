@@ -87,3 +87,17 @@ type AttentionBlock interface {
 	// output buffer.
 	AttentionOut(h, q, k, v, kCache, vCache Buffer, o Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error)
 }
+
+// SSMBlock is implemented by backends that can run the tail of a decode
+// row's Mamba-2 mixer (the scan step, the gated norm, the output projection
+// and the residual add) as one op (a GPU: two pipeline stages fewer per
+// Mamba layer).
+type SSMBlock interface {
+	// SSMOut does what SSMScan(y, xbc, dt, state, aNeg, dtBias, dSkip,
+	// rows, heads, kvHeads, headDim), GatedRMSNorm(g, y, z, gnorm, rows,
+	// heads, headDim, eps) and MatMul(tmp, g, out, rows) do, then h += tmp.
+	// It reports false, having queued nothing, when it has no fused form
+	// for these arguments; the caller then runs the ops. It leaves no y, g
+	// or projection buffer.
+	SSMOut(h, xbc, dt, z, state Buffer, aNeg, dtBias, dSkip, gnorm, out Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error)
+}

@@ -271,7 +271,7 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 		if err := b.RMSNorm(sc.xn, sc.h, ly.inNorm, R, D, eps); err != nil {
 			return err
 		}
-		added := false // the attention block added its output into h itself
+		added := false // the attention or SSM block added its output into h itself
 		switch ly.kind {
 		case format.Attention:
 			H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
@@ -305,11 +305,24 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 				b.MatMul(sc.xbc, sc.xn, ly.inXBC, R),
 				b.MatMul(sc.dt, sc.xn, ly.inDT, R),
 				b.Conv1D(sc.xbcC, sc.xbc, s.convState[li], ly.conv, ly.convBias, R, mc.DInner+2*mc.DXB),
-				b.SSMScan(sc.y, sc.xbcC, sc.dt, s.ssmState[li], ly.aNeg, ly.dtBias, ly.dSkip, R, mc.Heads, mc.KVHeads, mc.HeadDim),
-				b.GatedRMSNorm(sc.g, sc.y, sc.z, ly.gnorm, R, mc.Heads, mc.HeadDim, float32(mc.NormEps)),
-				b.MatMul(sc.tmp, sc.g, ly.out, R),
 			); err != nil {
 				return err
+			}
+			if sb, ok := b.(SSMBlock); ok {
+				var err error
+				if added, err = sb.SSMOut(sc.h, sc.xbcC, sc.dt, sc.z, s.ssmState[li], ly.aNeg, ly.dtBias, ly.dSkip, ly.gnorm, ly.out,
+					R, mc.Heads, mc.KVHeads, mc.HeadDim, float32(mc.NormEps)); err != nil {
+					return err
+				}
+			}
+			if !added {
+				if err := firstErr(
+					b.SSMScan(sc.y, sc.xbcC, sc.dt, s.ssmState[li], ly.aNeg, ly.dtBias, ly.dSkip, R, mc.Heads, mc.KVHeads, mc.HeadDim),
+					b.GatedRMSNorm(sc.g, sc.y, sc.z, ly.gnorm, R, mc.Heads, mc.HeadDim, float32(mc.NormEps)),
+					b.MatMul(sc.tmp, sc.g, ly.out, R),
+				); err != nil {
+					return err
+				}
 			}
 		}
 		if !added {

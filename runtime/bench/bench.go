@@ -42,6 +42,7 @@ type Options struct {
 	MLPFeatures   int   // vulkan.Options.MLPFeatures (0: default, -1: no one-dispatch MLP block)
 	RowPairs      int   // vulkan.Options.MatvecRowPairs (0: default, 1: all, -1: none)
 	NoAttnBlock   bool  // vulkan.Options.NoAttentionBlock
+	NoSSMBlock    bool  // vulkan.Options.NoSSMBlock
 	Reps          int   // repetitions of the decode and prefill timings; the median counts (default 3)
 	BandwidthMiB  int   // size of the bandwidth probe (default 1024)
 	Profile       bool
@@ -188,7 +189,7 @@ func Run(o Options, stdout, stderr io.Writer) error {
 		}
 	}
 	open := func() (runtime.Backend, error) {
-		return runcmd.OpenBackend("mmbbench", o.Backend, vulkan.Options{Device: o.Device, MatvecSplit: o.MatvecSplit, MLPFeatures: o.MLPFeatures, MatvecRowPairs: o.RowPairs, NoAttentionBlock: o.NoAttnBlock}, o.Threads, stderr)
+		return runcmd.OpenBackend("mmbbench", o.Backend, vulkan.Options{Device: o.Device, MatvecSplit: o.MatvecSplit, MLPFeatures: o.MLPFeatures, MatvecRowPairs: o.RowPairs, NoAttentionBlock: o.NoAttnBlock, NoSSMBlock: o.NoSSMBlock}, o.Threads, stderr)
 	}
 	res, err := Measure(f, rev, open, o, stderr)
 	if err != nil {

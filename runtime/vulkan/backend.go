@@ -65,8 +65,11 @@ type Backend struct {
 	mvRowPairs int
 	// mlpF: ffn features per workgroup of the one-dispatch MLP block
 	// (mlp.go); 0: the block is not used. mlpSnap holds the copy of h it reads.
-	mlpF     int
-	mlpSnap  devBuf
+	mlpF    int
+	mlpSnap devBuf
+	// ssmCount holds the SSM block's per-head counters (ssmo.go), zeros
+	// between its dispatches.
+	ssmCount devBuf
 	mlpU2    int // benchmarks: down words per lane per round (0: mlpRound)
 	mlpUA    int // benchmarks: gate/up words per lane per round (0: the dtype's)
 	mlpPhase int // benchmarks: 1 skips the MLP block's down, 2 its gate/up loads (wrong sums)
@@ -76,6 +79,7 @@ type Backend struct {
 	lastResid  mvCall
 	lastAttnO  attnOCall
 	noAttnO    bool // tests, benchmarks: no attention block
+	noSSMO     bool // tests, benchmarks: no SSM block (ssmo.go)
 	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
 	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 
@@ -209,6 +213,9 @@ func New(opts Options) (*Backend, error) {
 	if ci.max_wg_invocations < 256 || ci.max_wg_size_x < 256 || ci.max_push < 4*pcWords {
 		return nil, fmt.Errorf("vulkan: %s: needs 256-invocation workgroups and %d bytes of push constants", d.Name, 4*pcWords)
 	}
+	if ci.max_storage_buffers < nbind {
+		return nil, fmt.Errorf("vulkan: %s: needs %d storage buffers per shader stage, the device offers %d", d.Name, nbind, ci.max_storage_buffers)
+	}
 	b := &Backend{
 		dev:       d,
 		subgroup:  d.SubgroupArithmetic && !opts.NoSubgroups,
@@ -266,6 +273,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	b.mvRowPairs = opts.MatvecRowPairs
 	b.noAttnO = opts.NoAttentionBlock
+	b.noSSMO = opts.NoSSMBlock
 	switch opts.MLPFeatures {
 	case 0, 16, 32, 64:
 		if b.subgroup && d.AtomicFloatAdd && d.SubgroupShuffle && (!b.coopmat || d.mmDeviceScope) && opts.MLPFeatures >= 0 {

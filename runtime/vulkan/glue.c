@@ -232,6 +232,7 @@ int mmb_device_info(int index, mmb_devinfo *out) {
 	memcpy(out->max_wg_count, l->maxComputeWorkGroupCount, sizeof out->max_wg_count);
 	out->max_storage_range = l->maxStorageBufferRange;
 	out->max_alloc_count = l->maxMemoryAllocationCount;
+	out->max_storage_buffers = l->maxPerStageDescriptorStorageBuffers;
 	memcpy(out->cache_uuid, p.properties.pipelineCacheUUID, 16);
 	out->timestamp_period = l->timestampPeriod;
 	uint32_t nq = 0;

@@ -15,7 +15,7 @@
 #define MMB_ERR_MISSING_FN (-2000000006)   // an entry point could not be loaded
 #define MMB_ERR_NO_STATS (-2000000007)     // pipeline statistics were not enabled (or the device lacks them)
 
-#define MMB_NBIND 8   // storage buffer bindings in the one descriptor set layout
+#define MMB_NBIND 12  // storage buffer bindings in the one descriptor set layout (ssmo.comp binds 12; the Vulkan minimum per stage is 4, desktop devices offer far more)
 #define MMB_PC_WORDS 32 // push constant words (128 bytes, the guaranteed minimum)
 
 typedef struct mmb_devinfo {
@@ -31,6 +31,7 @@ typedef struct mmb_devinfo {
 	uint32_t max_wg_count[3];
 	uint32_t max_storage_range;
 	uint32_t max_alloc_count;
+	uint32_t max_storage_buffers; // maxPerStageDescriptorStorageBuffers
 	uint8_t cache_uuid[16];
 	float timestamp_period;         // ns per timestamp tick
 	uint32_t timestamp_valid_bits;  // of the compute queue family; 0: no timestamps

@@ -171,7 +171,7 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 				if b.mlpF == 0 {
 					t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
 				}
-				b.noAttnO = true // TestDecodeStepAttnBlock
+				b.noAttnO, b.noSSMO = true, true // TestDecodeStepAttnBlock, TestDecodeStepSSMBlock
 				if off {
 					b.mlpF = 0
 				}

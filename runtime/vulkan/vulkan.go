@@ -54,6 +54,10 @@ type Options struct {
 	// NVIDIA, register counts and the like), for diagnostics. It may slow
 	// pipeline creation.
 	PipelineStats bool
+	// NoSSMBlock keeps a decode row's Mamba-2 scan, gated norm and output
+	// projection as three stages where the one-dispatch SSM block
+	// (Backend.SSMOut) would serve. For tests and benchmarks.
+	NoSSMBlock bool
 	// CacheDir holds the on-disk pipeline cache; "" means
 	// os.UserCacheDir()/mmb, "-" disables the cache.
 	CacheDir string

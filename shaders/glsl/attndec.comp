@@ -75,59 +75,8 @@ vec4 vrow4(uint p, uint kd, uint koff, uint d4) {
 }
 
 #ifdef OPROJ
-#ifdef W_q8
-#define VW 16u
-#elif defined(W_f32)
-#define VW 4u
-#else
-#define VW 8u
-#endif
-vec4 lo16(uvec2 w) {
-#ifdef W_bf16
-	return vec4(uintBitsToFloat(w.x << 16), uintBitsToFloat(w.x & 0xffff0000u), uintBitsToFloat(w.y << 16), uintBitsToFloat(w.y & 0xffff0000u));
-#else
-	return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-#endif
-}
-vec4 i8x4(uint w) {
-	uint u = w ^ 0x80808080u;
-	return uintBitsToFloat(uvec4(u & 0xffu, (u >> 8) & 0xffu, (u >> 16) & 0xffu, u >> 24) | 0x4b000000u) - 8388736.0;
-}
 vec4 att4(uint i) { return vec4(acc[4u * i], acc[4u * i + 1u], acc[4u * i + 2u], acc[4u * i + 3u]); }
-
-// oproj adds W[i, h·hd .. h·hd + hd) · att into H and S for the rows i of
-// chunk co: CW = hd / VW lanes per row, one 16-byte word each, their sums
-// meeting through shuffles (the caller makes CW a power of two no wider
-// than a subgroup).
-void oproj(uint r, uint h, uint co, float inv) {
-	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
-	uint CW = pc.hd / VW, c = t % CW, rpr = wg / CW;
-	uint per = (pc.D + pc.ochunks - 1u) / pc.ochunks, i0 = co * per, i1 = min(pc.D, i0 + per);
-	uint K = pc.heads * pc.hd, col = h * pc.hd + c * VW;
-	for (uint b0 = i0; b0 < i1; b0 += rpr) { // workgroup-uniform bound
-		uint i = b0 + t / CW;
-		bool ok = i < i1;
-		float p = 0.0;
-		if (ok) {
-			uvec4 w = W4[(i * K + col) / VW];
-#ifdef W_q8
-			uint bi = (i * K + col) >> 5;
-			float sc = unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x;
-			uint a = c * 4u;
-			p = sc * (dot(i8x4(w.x), att4(a)) + dot(i8x4(w.y), att4(a + 1u)) + dot(i8x4(w.z), att4(a + 2u)) + dot(i8x4(w.w), att4(a + 3u)));
-#elif defined(W_f32)
-			p = dot(uintBitsToFloat(w), att4(c));
-#else
-			p = dot(lo16(w.xy), att4(2u * c)) + dot(lo16(w.zw), att4(2u * c + 1u));
-#endif
-		}
-		for (uint m = 1u; m < CW; m <<= 1) p += subgroupShuffleXor(p, m);
-		if (ok && c == 0u) {
-			atomicAdd(H[r * pc.D + i], p * inv);
-			atomicAdd(S[r * pc.D + i], p * inv);
-		}
-	}
-}
+#include "oproj.glsl"
 #endif
 
 void main() {

@@ -170,22 +170,7 @@ const uint U = UA > 0u ? UA : 2u;
 #define U 8u
 #endif
 
-vec4 lo16(uvec2 w) {
-#ifdef W_bf16
-	return vec4(uintBitsToFloat(w.x << 16), uintBitsToFloat(w.x & 0xffff0000u), uintBitsToFloat(w.y << 16), uintBitsToFloat(w.y & 0xffff0000u));
-#else
-	return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-#endif
-}
-
-// Four int8 as floats without int-to-float conversions (quarter rate on
-// NVIDIA, which bound the Q8_0 matvec at ~900 GB/s on an H200): the biased
-// byte u = q + 128 under the exponent of 2^23 is the float 2^23 + u, and
-// subtracting 2^23 + 128 leaves q exactly.
-vec4 i8x4(uint w) {
-	uint u = w ^ 0x80808080u;
-	return uintBitsToFloat(uvec4(u & 0xffu, (u >> 8) & 0xffu, (u >> 16) & 0xffu, u >> 24) | 0x4b000000u) - 8388736.0;
-}
+#include "words.glsl"
 
 // acc[r] = x[r, :] · w[n, :] for every token row r (with PAIR also
 // acc2[r] = x[r, :] · w2[n, :], with ROW2 and ROPE x[r, :] · w[n2, :]),

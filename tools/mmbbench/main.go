@@ -38,6 +38,7 @@ func main() {
 	fs.IntVar(&o.MatvecSplit, "matvec-split", 0, "Vulkan: subgroups per row of a decode matvec (0: default, 1: never split)")
 	fs.IntVar(&o.RowPairs, "matvec-row-pairs", 0, "Vulkan: plain decode matvecs with two rows per subgroup (0: default, a Q8_0 lm_head; 1: all; -1: none)")
 	fs.BoolVar(&o.NoAttnBlock, "no-attn-block", false, "Vulkan: decode attention, its output projection and residual add as separate stages")
+	fs.BoolVar(&o.NoSSMBlock, "no-ssm-block", false, "Vulkan: a decode row's Mamba-2 scan, gated norm and output projection as separate stages")
 	fs.IntVar(&o.MLPFeatures, "mlp-features", 0, "Vulkan: ffn features per workgroup of the one-dispatch decode MLP block (0: default 32; 16, 64; -1: off)")
 	fs.IntVar(&o.Reps, "reps", 3, "repetitions of the decode and prefill timings (median reported)")
 	fs.IntVar(&o.BandwidthMiB, "bw-mib", 1024, "size of the bandwidth probe in MiB")

@@ -46,7 +46,8 @@ var Variants = func() []Variant {
 			Variant{"matvec4rc_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID", "SNAP"}},
 			Variant{"mlp_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "PAIR", "MLP"}},
 			Variant{"matvec4w_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "ROW2"}},
-			Variant{"attno_" + d.suffix, "attndec.comp", []string{"W_" + d.suffix, "OPROJ"}})
+			Variant{"attno_" + d.suffix, "attndec.comp", []string{"W_" + d.suffix, "OPROJ"}},
+			Variant{"ssmo_" + d.suffix, "ssmo.comp", []string{"W_" + d.suffix}})
 	}
 	for _, d := range weightDTypes[1:3] { // f16, bf16
 		v = append(v, Variant{"matmul2_" + d.suffix, "matmul2.comp", []string{"W_" + d.suffix}})
