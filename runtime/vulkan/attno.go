@@ -91,7 +91,8 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	}
 	// A compute copy: beside the q, k and v projections without turning
 	// their stage's barriers into compute-and-transfer ones.
-	if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, hb.h}, 1<<0, uint32(D)); err != nil {
+	if b.dropSnap {
+	} else if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, hb.h}, 1<<0, uint32(D)); err != nil {
 		return false, err
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()

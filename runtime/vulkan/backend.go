@@ -80,6 +80,10 @@ type Backend struct {
 	lastAttnO  attnOCall
 	noAttnO    bool // tests, benchmarks: no attention block
 	noSSMO     bool // tests, benchmarks: no SSM block (ssmo.go)
+	// Benchmarks only (wrong results where the output is read): dropNorm
+	// records no RMSNorm dispatch (its matvec readers fold it), dropSnap
+	// no copy of h beside a decode layer's input projections.
+	dropNorm, dropSnap bool
 	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
 	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 

@@ -627,3 +627,117 @@ func BenchmarkKernelSSMScan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKernelLayerHead times the head of a decode layer at the 1B
+// model's f16 shape, from the input RMSNorm to h holding the mixer's
+// output, as runtime/session.go records it: for attention the norm, the q,
+// k and v projections (RoPE folded) and the attention block at context 144;
+// for Mamba-2 the norm, the z, xBC and dt projections (conv folded) and the
+// SSM block (-stages: the scan, gated norm and out_proj as three stages).
+// -no-norm and -no-copy drop the RMSNorm dispatch (its readers fold it) and
+// the copy of h beside the projections: timing only (the copy of h is then
+// wrong), to price a dispatch in a stage.
+func BenchmarkKernelLayerHead(b *testing.B) {
+	be, bw := benchBackend(b)
+	if be.mlpF == 0 {
+		b.Skip("no attention or SSM block on this device")
+	}
+	const D, heads, kv, hd, ctx = 2048, 32, 8, 64, 144
+	dt := format.F16
+	wbytes := func(rows, cols int) int64 { n, _ := dt.NBytes([]int64{int64(rows), int64(cols)}); return n }
+	up := func(rows, cols int, seed uint64) rt.Weight { return uploadRandom(b, be, dt, rows, cols, seed) }
+	f32w := func(rows, cols int, f func(i int) float32) rt.Weight {
+		data := make([]byte, 4*rows*cols)
+		for i := 0; i < rows*cols; i++ {
+			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(f(i)))
+		}
+		w, err := be.Upload("v", format.F32, rows, cols, data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return w
+	}
+	gn := onesNorm(b, be, D)
+	h := filled(b, be, D, func(i int) float32 { return float32(i%19)/9 - 1 })
+	alloc := func(n int) rt.Buffer { return filled(b, be, n, pattern23) }
+	xn := alloc(D)
+	invFreq := alloc(hd / 2)
+	for _, kind := range []string{"attention", "mamba"} {
+		var per int64
+		var copies int
+		var run func(j int) error
+		if kind == "attention" {
+			per = wbytes(D, D)*2 + wbytes(kv*hd, D)*2
+			copies = int(max(1, (256<<20+per-1)/per))
+			type layer struct{ q, k, v, o rt.Weight }
+			ws := make([]layer, copies)
+			for i := range ws {
+				s := uint64(4 * i)
+				ws[i] = layer{up(D, D, s+1), up(kv*hd, D, s+2), up(kv*hd, D, s+3), up(D, D, s+4)}
+			}
+			q, k, v := alloc(D), alloc(kv*hd), alloc(kv*hd)
+			kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
+			run = func(j int) error {
+				w := ws[j%copies]
+				if err := firstBenchErr(be.RMSNorm(xn, h, gn, 1, D, 1e-5), be.MatMul(q, xn, w.q, 1), be.MatMul(k, xn, w.k, 1), be.MatMul(v, xn, w.v, 1),
+					be.RoPE(q, 1, heads, hd, ctx-1, invFreq), be.RoPE(k, 1, kv, hd, ctx-1, invFreq)); err != nil {
+					return err
+				}
+				ok, err := be.AttentionOut(h, q, k, v, kc, vc, w.o, 1, ctx-1, heads, kv, hd)
+				if err == nil && !ok {
+					err = fmt.Errorf("attention block declined")
+				}
+				return err
+			}
+		} else {
+			n := heads * hd
+			xw := 2*kv*hd + n
+			per = wbytes(n, D) + wbytes(xw, D) + wbytes(heads, D) + wbytes(D, n)
+			copies = int(max(1, (256<<20+per-1)/per))
+			type layer struct{ z, xbc, dt, out rt.Weight }
+			ws := make([]layer, copies)
+			for i := range ws {
+				s := uint64(4 * i)
+				ws[i] = layer{up(n, D, s+1), up(xw, D, s+2), up(heads, D, s+3), up(D, n, s+4)}
+			}
+			cw := f32w(xw, 4, func(i int) float32 { return float32(i%5)/10 - 0.2 })
+			cb := f32w(1, xw, func(i int) float32 { return 0.01 })
+			aNeg, dtBias, dSkip := f32w(1, heads, func(i int) float32 { return -1 - float32(i%7) }), f32w(1, heads, func(int) float32 { return -3 }), f32w(1, heads, func(int) float32 { return 1 })
+			gnorm := onesNorm(b, be, n)
+			z, xbc, xbcC, dtv, y, g, tmp := alloc(n), alloc(xw), alloc(xw), alloc(heads), alloc(n), alloc(n), alloc(D)
+			conv, state := alloc(3*xw), filled(b, be, n*hd, zero)
+			run = func(j int) error {
+				w := ws[j%copies]
+				if err := firstBenchErr(be.RMSNorm(xn, h, gn, 1, D, 1e-5), be.MatMul(z, xn, w.z, 1), be.MatMul(xbc, xn, w.xbc, 1), be.MatMul(dtv, xn, w.dt, 1),
+					be.Conv1D(xbcC, xbc, conv, cw, cb, 1, xw)); err != nil {
+					return err
+				}
+				ok, err := be.SSMOut(h, xbcC, dtv, z, state, aNeg, dtBias, dSkip, gnorm, w.out, 1, heads, kv, hd, 1e-5)
+				if err != nil || ok {
+					return err
+				}
+				return firstBenchErr(be.SSMScan(y, xbcC, dtv, state, aNeg, dtBias, dSkip, 1, heads, kv, hd), be.GatedRMSNorm(g, y, z, gnorm, 1, heads, hd, 1e-5),
+					be.MatMul(tmp, g, w.out, 1), be.Add(h, tmp, D))
+			}
+		}
+		variants := []string{"", "-no-norm", "-no-copy", "-no-norm-no-copy"}
+		if kind == "mamba" {
+			variants = append(variants, "-stages")
+		}
+		for _, v := range variants {
+			b.Run(kind+v, func(b *testing.B) {
+				be.dropNorm, be.dropSnap = strings.Contains(v, "no-norm"), strings.Contains(v, "no-copy")
+				be.noSSMO = v == "-stages"
+				defer func() { be.dropNorm, be.dropSnap, be.noSSMO = false, false, false }()
+				reps := max(copies, int(0.02*bw/float64(per)))
+				t := perCall(b, be, reps, func(j int) {
+					if err := run(j); err != nil {
+						b.Fatal(err)
+					}
+				})
+				b.ReportMetric(t*1e6, "µs/head")
+				b.ReportMetric(float64(per)/t/1e9, "GB/s")
+			})
+		}
+	}
+}

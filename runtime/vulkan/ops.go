@@ -193,7 +193,9 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 	if b.subgroup {
 		name, spec = "rmsnorm_sg", specNorm
 	}
-	if err := b.dispatch(name, spec, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
+	if b.dropNorm {
+		b.forget(d.h)
+	} else if err := b.dispatch(name, spec, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
 		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps)); err != nil {
 		return err
 	}

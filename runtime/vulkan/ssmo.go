@@ -100,7 +100,8 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 	}
 	bufs[1], bufs[2], bufs[7] = snap, w.h, b.ssmCount.h
 	// A compute copy of h, beside the in_proj matvecs (which read h too).
-	if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
+	if b.dropSnap {
+	} else if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
 		return false, err
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
