@@ -101,3 +101,14 @@ type SSMBlock interface {
 	// or projection buffer.
 	SSMOut(h, xbc, dt, z, state Buffer, aNeg, dtBias, dSkip, gnorm, out Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error)
 }
+
+// NormedMatMul is implemented by backends that can fold an RMSNorm into the
+// projections that read it (a GPU decode matvec, where the norm would be a
+// dispatch of its own).
+type NormedMatMul interface {
+	// MatMulNormed does MatMul(dst, RMSNorm(x, norm, eps), w, rows) without
+	// writing the normalised rows anywhere (norm: [1, w.Cols()]). It
+	// reports false, having queued nothing, when it has no such form for
+	// these arguments; the caller then runs RMSNorm and MatMul.
+	MatMulNormed(dst, x Buffer, norm Weight, eps float32, w Weight, rows int) (bool, error)
+}

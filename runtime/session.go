@@ -242,6 +242,42 @@ func (s *Session) forward(ids []int, all, argmax bool) error {
 // model's step.
 const defaultSubmitLayers = 2
 
+// normed runs the three projections of a layer's input, dst_i =
+// RMSNorm(h)·w_iᵀ for R rows: folded into the projections where the
+// backend can (NormedMatMul), else through RMSNorm into xn once, from the
+// first that does not fold on. Three pairs, not a slice: nothing allocates
+// per token.
+func (s *Session) normed(norm Weight, R int, eps float32, d0 Buffer, w0 Weight, d1 Buffer, w1 Weight, d2 Buffer, w2 Weight) error {
+	b, sc := s.m.b, &s.sc
+	nm, fold := b.(NormedMatMul)
+	xn := false // RMSNorm(h) is in sc.xn
+	for _, p := range [3]struct {
+		dst Buffer
+		w   Weight
+	}{{d0, w0}, {d1, w1}, {d2, w2}} {
+		if fold {
+			done, err := nm.MatMulNormed(p.dst, sc.h, norm, eps, p.w, R)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+			fold = false
+		}
+		if !xn {
+			if err := b.RMSNorm(sc.xn, sc.h, norm, R, s.m.Config.HiddenSize, eps); err != nil {
+				return err
+			}
+			xn = true
+		}
+		if err := b.MatMul(p.dst, sc.xn, p.w, R); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // chunk runs rows tokens at s.pos through the model.
 func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	m, b, c := s.m, s.m.b, s.m.Config
@@ -268,17 +304,12 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	}
 	for li := range m.layers {
 		ly := &m.layers[li]
-		if err := b.RMSNorm(sc.xn, sc.h, ly.inNorm, R, D, eps); err != nil {
-			return err
-		}
 		added := false // the attention or SSM block added its output into h itself
 		switch ly.kind {
 		case format.Attention:
 			H, KV, hd := c.NumHeads, c.NumKVHeads, c.HeadDim
 			if err := firstErr(
-				b.MatMul(sc.q, sc.xn, ly.q, R),
-				b.MatMul(sc.k, sc.xn, ly.k, R),
-				b.MatMul(sc.v, sc.xn, ly.v, R),
+				s.normed(ly.inNorm, R, eps, sc.q, ly.q, sc.k, ly.k, sc.v, ly.v),
 				b.RoPE(sc.q, R, H, hd, pos0, m.invFreq),
 				b.RoPE(sc.k, R, KV, hd, pos0, m.invFreq),
 			); err != nil {
@@ -301,9 +332,7 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 		case format.Mamba2:
 			mc := c.Mamba
 			if err := firstErr(
-				b.MatMul(sc.z, sc.xn, ly.inZ, R),
-				b.MatMul(sc.xbc, sc.xn, ly.inXBC, R),
-				b.MatMul(sc.dt, sc.xn, ly.inDT, R),
+				s.normed(ly.inNorm, R, eps, sc.z, ly.inZ, sc.xbc, ly.inXBC, sc.dt, ly.inDT),
 				b.Conv1D(sc.xbcC, sc.xbc, s.convState[li], ly.conv, ly.convBias, R, mc.DInner+2*mc.DXB),
 			); err != nil {
 				return err

@@ -89,11 +89,15 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	if err != nil {
 		return false, err
 	}
-	// A compute copy: beside the q, k and v projections without turning
-	// their stage's barriers into compute-and-transfer ones.
-	if b.dropSnap {
-	} else if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, hb.h}, 1<<0, uint32(D)); err != nil {
+	// The copy, beside the q, k and v projections: by one of them (which
+	// reads h anyway), else a compute copy (not a transfer: that would turn
+	// the stage's barriers into compute-and-transfer ones).
+	if ok, err := b.snapFold(hb.h, snap, D); err != nil {
 		return false, err
+	} else if !ok {
+		if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, hb.h}, 1<<0, uint32(D)); err != nil {
+			return false, err
+		}
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	scale := float32(1 / math.Sqrt(float64(headDim)))

@@ -76,16 +76,14 @@ type Backend struct {
 	mlpRot   int // rows of down by which the MLP block's workgroups rotate their walk
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
-	lastResid mvCall
-	lastAttnO attnOCall
-	noAttnO   bool // tests, benchmarks: no attention block
-	noSSMO    bool // tests, benchmarks: no SSM block (ssmo.go)
-	// Benchmarks only (wrong results where the output is read): dropNorm
-	// records no RMSNorm dispatch (its matvec readers fold it), dropSnap
-	// no copy of h beside a decode layer's input projections.
-	dropNorm, dropSnap bool
-	noConvFold         bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
-	attnORows          int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
+	lastResid  mvCall
+	lastAttnO  attnOCall
+	noAttnO    bool // tests, benchmarks: no attention block
+	noSSMO     bool // tests, benchmarks: no SSM block (ssmo.go)
+	noNormFold bool // tests, benchmarks: no MatMulNormed (the session runs RMSNorm and MatMul)
+	noSnapFold bool // tests, benchmarks: the attention and SSM blocks' copy of h as a dispatch of its own
+	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
+	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.

@@ -3,6 +3,7 @@
 package vulkan
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -634,9 +635,9 @@ func BenchmarkKernelSSMScan(b *testing.B) {
 // k and v projections (RoPE folded) and the attention block at context 144;
 // for Mamba-2 the norm, the z, xBC and dt projections (conv folded) and the
 // SSM block (-stages: the scan, gated norm and out_proj as three stages).
-// -no-norm and -no-copy drop the RMSNorm dispatch (its readers fold it) and
-// the copy of h beside the projections: timing only (the copy of h is then
-// wrong), to price a dispatch in a stage.
+// The projections fold the norm (MatMulNormed) and one of them copies h for
+// the MLP block; -norm-copy: the RMSNorm and the copy as dispatches of their
+// own in the same stage (as before session 6).
 func BenchmarkKernelLayerHead(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -662,6 +663,25 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 	alloc := func(n int) rt.Buffer { return filled(b, be, n, pattern23) }
 	xn := alloc(D)
 	invFreq := alloc(hd / 2)
+	// proj records dst_i = RMSNorm(h)·w_iᵀ as runtime/session.go does.
+	proj := func(pairs ...any) error {
+		for i := 0; i < len(pairs); i += 2 {
+			dst, w := pairs[i].(rt.Buffer), pairs[i+1].(rt.Weight)
+			if be.noNormFold {
+				if i == 0 {
+					if err := be.RMSNorm(xn, h, gn, 1, D, 1e-5); err != nil {
+						return err
+					}
+				}
+				if err := be.MatMul(dst, xn, w, 1); err != nil {
+					return err
+				}
+			} else if ok, err := be.MatMulNormed(dst, h, gn, 1e-5, w, 1); err != nil || !ok {
+				return cmp.Or(err, fmt.Errorf("norm not folded"))
+			}
+		}
+		return nil
+	}
 	for _, kind := range []string{"attention", "mamba"} {
 		var per int64
 		var copies int
@@ -679,7 +699,7 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 			kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
 			run = func(j int) error {
 				w := ws[j%copies]
-				if err := firstBenchErr(be.RMSNorm(xn, h, gn, 1, D, 1e-5), be.MatMul(q, xn, w.q, 1), be.MatMul(k, xn, w.k, 1), be.MatMul(v, xn, w.v, 1),
+				if err := firstBenchErr(proj(q, w.q, k, w.k, v, w.v),
 					be.RoPE(q, 1, heads, hd, ctx-1, invFreq), be.RoPE(k, 1, kv, hd, ctx-1, invFreq)); err != nil {
 					return err
 				}
@@ -708,7 +728,7 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 			conv, state := alloc(3*xw), filled(b, be, n*hd, zero)
 			run = func(j int) error {
 				w := ws[j%copies]
-				if err := firstBenchErr(be.RMSNorm(xn, h, gn, 1, D, 1e-5), be.MatMul(z, xn, w.z, 1), be.MatMul(xbc, xn, w.xbc, 1), be.MatMul(dtv, xn, w.dt, 1),
+				if err := firstBenchErr(proj(z, w.z, xbc, w.xbc, dtv, w.dt),
 					be.Conv1D(xbcC, xbc, conv, cw, cb, 1, xw)); err != nil {
 					return err
 				}
@@ -720,15 +740,15 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 					be.MatMul(tmp, g, w.out, 1), be.Add(h, tmp, D))
 			}
 		}
-		variants := []string{"", "-no-norm", "-no-copy", "-no-norm-no-copy"}
+		variants := []string{"", "-norm-copy"}
 		if kind == "mamba" {
 			variants = append(variants, "-stages")
 		}
 		for _, v := range variants {
 			b.Run(kind+v, func(b *testing.B) {
-				be.dropNorm, be.dropSnap = strings.Contains(v, "no-norm"), strings.Contains(v, "no-copy")
+				be.noNormFold, be.noSnapFold = v == "-norm-copy", v == "-norm-copy"
 				be.noSSMO = v == "-stages"
-				defer func() { be.dropNorm, be.dropSnap, be.noSSMO = false, false, false }()
+				defer func() { be.noNormFold, be.noSnapFold, be.noSSMO = false, false, false }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					if err := run(j); err != nil {

@@ -100,44 +100,12 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	}
 	sfx := dtSuffix[wt.dt]
 	bufs := []C.VkBuffer{wt.h, xb.h, d.h}
-	if rows <= matvecRows && b.subgroup && !b.scalarMV && wt.cols%vecAlign[wt.dt] == 0 {
-		// 16-byte weight loads; one subgroup (or split of them) per output row.
-		spec := b.mvSpec(rows, b.split(wt.cols))
-		mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(spec[1]), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
-			spec:   spec,
-			groups: b.mvGroups(ceilDiv(wt.rows, int(spec[1]))),
-			bufs:   [5]C.VkBuffer{wt.h, xb.h, d.h},
-			pc:     [8]uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}}
-		// Folding the norm or SwiGLU in re-reads x (and g) per output row
-		// and adds ALU work. On the H200 (bench/RESULTS.md) that cost more
-		// than the stage it saves for the 128k-row lm_head (f16 177 against
-		// 128 µs; Q8_0 563 against 302 µs with the old 8-word Q8_0 rounds).
-		// Q8_0 folds since its matvec takes 4 words per lane (noQ8Fold: the
-		// unfolded, unpaired path, for comparison).
-		fold := wt.rows <= maxFoldRows && (wt.dt != format.Q8_0 || !b.noQ8Fold)
-		if nm, ok := b.norms[xb.h]; ok && fold && nm.dim == wt.cols && rows <= nm.rows && nm.off%4 == 0 {
-			mv.kind, mv.nb, mv.npc = mvNorm, 4, 6
-			mv.bufs[1], mv.bufs[3] = nm.src, nm.g
-			mv.pc[4], mv.pc[5] = uint32(nm.off/4), fbits(nm.eps)
-		} else if g, ok := b.glus[xb.h]; ok && fold && rows*wt.cols <= g.n && wt.cols%4 == 0 {
-			mv.kind, mv.nb = mvGlu, 4
-			mv.bufs[1], mv.bufs[3] = g.gate, g.up
+	if b.matvec4Fits(wt, rows) {
+		var nm *normOf
+		if n, ok := b.norms[xb.h]; ok && b.foldable(wt) && n.dim == wt.cols && rows <= n.rows && n.off%4 == 0 {
+			nm = &n
 		}
-		if mv.kind == mvPlain && b.rowPairs(wt.dt, wt.rows) {
-			// Two rows per subgroup; nothing folds into this form.
-			mv.kind = mvRow2
-			mv.groups = b.mvGroups(ceilDiv((wt.rows+1)/2, int(spec[1])))
-			return b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...)
-		}
-		if err := b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...); err != nil {
-			return err
-		}
-		mv.idx = len(b.cmds)
-		b.fresh = append(b.fresh, mv)
-		if mv.kind != mvNorm {
-			b.lastMV = mv
-		}
-		return nil
+		return b.matvec4(d, xb, wt, rows, nm)
 	}
 	if rows <= matvecRows {
 		spec := b.specMV[bits.Len(uint(rows-1))] // 1, 2, 4 or 8 rows
@@ -164,6 +132,57 @@ func (b *Backend) MatMul(dst, x rt.Buffer, w rt.Weight, rows int) error {
 	}
 	return b.dispatch3("matmul_"+sfx, specMatmul, uint32(gx), uint32(gy), bufs, 1<<2,
 		uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so)
+}
+
+// matvec4Fits reports whether rows token rows by w take matvec4: 16-byte
+// weight loads, one subgroup (or split of them) per output row.
+func (b *Backend) matvec4Fits(w *weight, rows int) bool {
+	return rows <= matvecRows && b.subgroup && !b.scalarMV && w.cols%vecAlign[w.dt] == 0
+}
+
+// foldable reports whether a matvec4 of w may fold a norm or SwiGLU into
+// its reads of x. Folding re-reads x (and g) per output row and adds ALU
+// work. On the H200 (bench/RESULTS.md) that cost more than the stage it
+// saves for the 128k-row lm_head (f16 177 against 128 µs; Q8_0 563 against
+// 302 µs with the old 8-word Q8_0 rounds). Q8_0 folds since its matvec
+// takes 4 words per lane (noQ8Fold: the unfolded, unpaired path, for
+// comparison).
+func (b *Backend) foldable(w *weight) bool {
+	return w.rows <= maxFoldRows && (w.dt != format.Q8_0 || !b.noQ8Fold)
+}
+
+// matvec4 records d = x · wᵀ for rows token rows (matvec4Fits), reading x as
+// RMSNorm(nm.src)·g where nm is not nil.
+func (b *Backend) matvec4(d, xb *buffer, wt *weight, rows int, nm *normOf) error {
+	spec := b.mvSpec(rows, b.split(wt.cols))
+	mv := mvCall{kind: mvPlain, dt: wt.dt, rpw: int(spec[1]), y: d.h, rows: rows, n: wt.rows, nb: 3, npc: 4,
+		spec:   spec,
+		groups: b.mvGroups(ceilDiv(wt.rows, int(spec[1]))),
+		bufs:   [5]C.VkBuffer{wt.h, xb.h, d.h},
+		pc:     [8]uint32{uint32(rows), uint32(wt.cols), uint32(wt.rows), wt.so}}
+	if nm != nil {
+		mv.kind, mv.nb, mv.npc = mvNorm, 4, 6
+		mv.bufs[1], mv.bufs[3] = nm.src, nm.g
+		mv.pc[4], mv.pc[5] = uint32(nm.off/4), fbits(nm.eps)
+	} else if g, ok := b.glus[xb.h]; ok && b.foldable(wt) && rows*wt.cols <= g.n && wt.cols%4 == 0 {
+		mv.kind, mv.nb = mvGlu, 4
+		mv.bufs[1], mv.bufs[3] = g.gate, g.up
+	}
+	if mv.kind == mvPlain && b.rowPairs(wt.dt, wt.rows) {
+		// Two rows per subgroup; nothing folds into this form.
+		mv.kind = mvRow2
+		mv.groups = b.mvGroups(ceilDiv((wt.rows+1)/2, int(spec[1])))
+		return b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...)
+	}
+	if err := b.dispatch(mv.name(), mv.spec[:], mv.groups, mv.bufs[:mv.nb], 1<<2, mv.pc[:mv.npc]...); err != nil {
+		return err
+	}
+	mv.idx = len(b.cmds)
+	b.fresh = append(b.fresh, mv)
+	if mv.kind != mvNorm {
+		b.lastMV = mv
+	}
+	return nil
 }
 
 func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps float32) error {
@@ -193,9 +212,7 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 	if b.subgroup {
 		name, spec = "rmsnorm_sg", specNorm
 	}
-	if b.dropNorm {
-		b.forget(d.h)
-	} else if err := b.dispatch(name, spec, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
+	if err := b.dispatch(name, spec, uint64(rows), []C.VkBuffer{wt.h, xb.h, d.h}, 1<<2,
 		uint32(rows), uint32(dim), uint32(wt.dt), wt.so, fbits(eps)); err != nil {
 		return err
 	}
@@ -205,6 +222,71 @@ func (b *Backend) RMSNorm(dst, x rt.Buffer, w rt.Weight, rows, dim int, eps floa
 		b.norms[d.h] = normOf{src: xb.h, g: wt.h, dim: dim, rows: rows, eps: eps}
 	}
 	return nil
+}
+
+// MatMulNormed implements runtime.NormedMatMul: a decode matvec that reads
+// its x as RMSNorm(x)·norm (matvec4n), so that a layer's input norm needs
+// no dispatch of its own when every reader folds it. Rows past matvecRows,
+// a norm other than f32 or weights that do not fold: false.
+func (b *Backend) MatMulNormed(dst, x rt.Buffer, norm rt.Weight, eps float32, w rt.Weight, rows int) (bool, error) {
+	if err := b.begin(); err != nil {
+		return false, err
+	}
+	defer b.mu.Unlock()
+	wt, err := b.wt(w, "MatMulNormed weight", 0)
+	if err != nil {
+		return false, err
+	}
+	g, err := b.wt(norm, "MatMulNormed norm", wt.cols)
+	if err != nil {
+		return false, err
+	}
+	if b.noNormFold || !b.matvec4Fits(wt, rows) || !b.foldable(wt) || g.dt != format.F32 || g.rows*g.cols != wt.cols || wt.cols%4 != 0 || rows < 1 || wt.rows == 0 {
+		return false, nil
+	}
+	if err := checkDims("MatMulNormed", rows, max(wt.rows, wt.cols)); err != nil {
+		return false, err
+	}
+	xb, err := b.buf(x, "MatMulNormed x", rows*wt.cols)
+	if err != nil {
+		return false, err
+	}
+	d, err := b.buf(dst, "MatMulNormed dst", rows*wt.rows)
+	if err != nil {
+		return false, err
+	}
+	if d.h == xb.h {
+		return false, nil
+	}
+	return true, b.matvec4(d, xb, wt, rows, &normOf{src: xb.h, g: g.h, dim: wt.cols, rows: rows, eps: eps})
+}
+
+// snapFold makes a norm-fed matvec of the stage being recorded that reads
+// the D values of h (one row) also copy them into the MLP block's copy of
+// h, snap (matvec4nx), where a copy dispatch would stand beside it
+// otherwise. It reports whether it did.
+func (b *Backend) snapFold(h, snap C.VkBuffer, D int) (bool, error) {
+	if b.noSnapFold || b.read[snap] || b.written[snap] {
+		return false, nil
+	}
+	for i := len(b.fresh) - 1; i >= 0; i-- {
+		mv := &b.fresh[i]
+		if mv.kind != mvNorm || mv.bufs[1] != h || mv.pc[4] != 0 || mv.rows != 1 || int(mv.pc[1]) != D ||
+			mv.idx-1 <= b.barrierAt || mv.idx > len(b.cmds) {
+			continue
+		}
+		bufs := [5]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], snap}
+		gx, gy := b.groups(mv.groups)
+		c, err := b.command(mvNames[mvNormSnap][mv.dt], mv.spec[:], gx, gy, bufs[:], mv.pc[:mv.npc])
+		if err != nil {
+			return false, err
+		}
+		b.cmds[mv.idx-1] = c
+		mv.kind = mvNormSnap
+		b.hazard(nil, bufs[4:]) // no barrier: snap is untouched in this stage
+		return true, nil
+	}
+	return false, nil
 }
 
 // normOf says that a buffer holds RMSNorm(src[off:], g) for rows rows of
@@ -378,11 +460,12 @@ const (
 	mvNormPair
 	mvRow2     // two rows per subgroup (plain only)
 	mvNormConv // norm-fed, with the Mamba-2 conv and SiLU of its rows
+	mvNormSnap // norm-fed, also copying x (one row) into the MLP block's copy of h
 	mvKinds
 )
 
 var mvNames = func() (t [mvKinds][8]string) {
-	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w", "matvec4nc"}
+	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w", "matvec4nc", "matvec4nx"}
 	for k, p := range prefix {
 		for dt, sfx := range dtSuffix {
 			t[k][dt] = p + "_" + sfx

@@ -99,10 +99,14 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 		b.fill(b.ssmCount.h, 0, b.ssmCount.bytes, 0)
 	}
 	bufs[1], bufs[2], bufs[7] = snap, w.h, b.ssmCount.h
-	// A compute copy of h, beside the in_proj matvecs (which read h too).
-	if b.dropSnap {
-	} else if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
+	// The copy of h, beside the in_proj matvecs: by one of them (which
+	// reads h anyway), else a compute copy.
+	if ok, err := b.snapFold(bufs[0], snap, D); err != nil {
 		return false, err
+	} else if !ok {
+		if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
+			return false, err
+		}
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	a, dtb, ds, nw := ws[0], ws[1], ws[2], ws[3]
