@@ -8,6 +8,7 @@ package vulkan
 import "C"
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -101,7 +102,8 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	scale := float32(1 / math.Sqrt(float64(headDim)))
-	err = b.dispatch(attnONames[w.dt], specAttnOne, uint64(heads*chunks), []C.VkBuffer{hb.h, qb.h, kc.h, vc.h, kb.h, vb.h, snap, w.h},
+	spec := b.oprojSpec(wgAttnOne, true)
+	err = b.dispatch(attnONames[w.dt], spec[:], uint64(heads*chunks), []C.VkBuffer{hb.h, qb.h, kc.h, vc.h, kb.h, vb.h, snap, w.h},
 		1<<0|1<<2|1<<3|1<<6, 1, uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale), uint32(L), 1,
 		uint32(D), uint32(chunks), w.so)
 	if err != nil {
@@ -148,4 +150,19 @@ func (b *Backend) snapBuf(size uint64) (C.VkBuffer, error) {
 		b.mlpSnap = nb
 	}
 	return b.mlpSnap.h, nil
+}
+
+// oprojRound: output-projection words per lane in flight in the attention
+// and SSM blocks (oproj.glsl's OU).
+const oprojRound = 8
+
+// oprojSpec is the specialisation constants of a dispatch that ends in
+// oproj.glsl: the workgroup size, attndec's VALUES4, the words per lane
+// in flight.
+func (b *Backend) oprojSpec(wg uint32, values4 bool) [3]uint32 {
+	var v uint32
+	if values4 {
+		v = 1
+	}
+	return [3]uint32{wg, v, uint32(cmp.Or(b.oprojU, oprojRound))}
 }

@@ -84,6 +84,7 @@ type Backend struct {
 	noSnapFold bool // tests, benchmarks: the attention and SSM blocks' copy of h as a dispatch of its own
 	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
 	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
+	oprojU     int  // benchmarks: words per lane in flight in the attention and SSM blocks' projection (0: oprojRound)
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.
@@ -505,7 +506,11 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 		b.pipeline("matvec4g_"+sfx, spec[:])
 		if b.mlpF > 0 {
 			b.pipeline("matvec4rc_"+sfx, spec[:])
-			b.pipeline(attnONames[dt], specAttnOne)
+			ao, so := b.oprojSpec(wgAttnOne, true), b.oprojSpec(wgSSMO, false)
+			b.pipeline(attnONames[dt], ao[:])
+			b.pipeline(ssmoNames[dt], so[:])
+			b.pipeline("matvec4nx_"+sfx, spec[:])
+			b.pipeline("matvec4nc_"+sfx, spec[:])
 			b.pipeline("copyf", specElem)
 		}
 	}

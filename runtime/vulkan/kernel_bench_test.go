@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -759,5 +761,74 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 				b.ReportMetric(float64(per)/t/1e9, "GB/s")
 			})
 		}
+	}
+}
+
+// BenchmarkDecodeKnobs measures decode tokens/s of the model file at
+// $MMB_DECODE_MODEL (skipped without it) with the decode fusions as they
+// are and with each one off, the variants interleaved over rounds in one
+// process on one loaded model: mmbbench runs a configuration per process,
+// and the machine drifts by a few per cent between processes, as much as
+// these differences. Each variant reports its median tokens/s over the
+// rounds (64 greedy tokens after a 16-token prompt each).
+func BenchmarkDecodeKnobs(b *testing.B) {
+	path := os.Getenv("MMB_DECODE_MODEL")
+	if path == "" {
+		b.Skip("MMB_DECODE_MODEL names no model file")
+	}
+	be, _ := benchBackend(b)
+	f, err := format.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	m, err := rt.Load(f, nil, be, rt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := m.NewSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	variants := []struct {
+		name string
+		set  func(off bool)
+	}{
+		{"as-is", func(bool) {}},
+		{"no-ssm-block", func(off bool) { be.noSSMO = off }},
+		{"no-norm-fold", func(off bool) { be.noNormFold, be.noSnapFold = off, off }},
+		{"no-snap-fold", func(off bool) { be.noSnapFold = off }},
+		{"no-attn-block", func(off bool) { be.noAttnO = off }},
+		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }},
+		{"oproj-u4", func(off bool) { be.oprojU = 4 * b2i(off) }},
+	}
+	const rounds, tokens = 5, 64
+	prompt := spreadIDs(16, m.Config.VocabSize)
+	tps := make([][]float64, len(variants))
+	for range b.N {
+		for r := 0; r < rounds; r++ {
+			for i, v := range variants {
+				v.set(true)
+				if err := s.Reset(); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Prefill(prompt); err != nil {
+					b.Fatal(err)
+				}
+				id := 1
+				t0 := time.Now()
+				for range tokens {
+					if id, err = s.StepArgmax(id); err != nil {
+						b.Fatal(err)
+					}
+				}
+				tps[i] = append(tps[i], tokens/time.Since(t0).Seconds())
+				v.set(false)
+			}
+		}
+	}
+	for i, v := range variants {
+		slices.Sort(tps[i])
+		b.ReportMetric(tps[i][len(tps[i])/2], v.name+"-tok/s")
 	}
 }

@@ -17,8 +17,6 @@ import (
 // wgSSMO/p invocations each.
 const wgSSMO = 256
 
-var specSSMO = []uint32{wgSSMO}
-
 // ssmoNames are the SSM block's shader names per out_proj dtype.
 var ssmoNames = func() (n [8]string) {
 	for dt, sfx := range dtSuffix {
@@ -110,7 +108,8 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	a, dtb, ds, nw := ws[0], ws[1], ws[2], ws[3]
-	err = b.dispatch(ssmoNames[w.dt], specSSMO, uint64(heads*chunks), bufs[:], 1<<0|1<<1|1<<5|1<<7,
+	spec := b.oprojSpec(wgSSMO, false)
+	err = b.dispatch(ssmoNames[w.dt], spec[:], uint64(heads*chunks), bufs[:], 1<<0|1<<1|1<<5|1<<7,
 		uint32(D), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(chunks), w.so, fbits(eps),
 		uint32(a.dt), a.so, uint32(dtb.dt), dtb.so, uint32(ds.dt), ds.so, uint32(nw.dt), nw.so)
 	if err != nil {

@@ -14,10 +14,10 @@
 #else
 #define VW 8u
 #endif
-// OU: rounds of W's words that each lane has in flight before it uses any
-// (a chunk of 256 f16 rows at hd 64 is one such round): one load per lane
-// at a time left the block latency-bound.
-#define OU 8u
+// OU (constant 2): W's words that each lane has in flight before it uses
+// any (a chunk of 256 f16 rows at hd 64 is one such round): one load per
+// lane at a time left the block latency-bound.
+layout(constant_id = 2) const uint OU = 8u;
 
 // oproj adds W[i, h·hd .. h·hd + hd) · a, times scale, into H and S for the
 // rows i of chunk co, row r of the batch: CW = hd / VW lanes per row, one
