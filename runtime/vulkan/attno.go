@@ -102,7 +102,7 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	scale := float32(1 / math.Sqrt(float64(headDim)))
-	spec := b.oprojSpec(wgAttnOne, true)
+	spec := b.oprojSpec(wgAttnOne, true, w.dt)
 	err = b.dispatch(attnONames[w.dt], spec[:], uint64(heads*chunks), []C.VkBuffer{hb.h, qb.h, kc.h, vc.h, kb.h, vb.h, snap, w.h},
 		1<<0|1<<2|1<<3|1<<6, 1, uint32(pos0), uint32(heads), uint32(kvHeads), uint32(headDim), fbits(scale), uint32(L), 1,
 		uint32(D), uint32(chunks), w.so)
@@ -153,16 +153,27 @@ func (b *Backend) snapBuf(size uint64) (C.VkBuffer, error) {
 }
 
 // oprojRound: output-projection words per lane in flight in the attention
-// and SSM blocks (oproj.glsl's OU).
-const oprojRound = 8
+// and SSM blocks (oproj.glsl's OU), 8 (one round for a 256-row chunk of f16
+// at head dim 64) and 4 for Q8_0 (one round there: 16 values a word). On
+// the H200 (bench/RESULTS.md, session 6), in decode tokens/s against one
+// word at a time: f16 pure attention 765 against 751, 100 % Mamba 698
+// against 670; Q8_0 823 at 4 words, 793 at 8, 817 at 1.
+const (
+	oprojRound   = 8
+	oprojRoundQ8 = 4
+)
 
 // oprojSpec is the specialisation constants of a dispatch that ends in
-// oproj.glsl: the workgroup size, attndec's VALUES4, the words per lane
-// in flight.
-func (b *Backend) oprojSpec(wg uint32, values4 bool) [3]uint32 {
+// oproj.glsl with weights of dtype dt: the workgroup size, attndec's
+// VALUES4, the words per lane in flight.
+func (b *Backend) oprojSpec(wg uint32, values4 bool, dt format.DType) [3]uint32 {
 	var v uint32
 	if values4 {
 		v = 1
 	}
-	return [3]uint32{wg, v, uint32(cmp.Or(b.oprojU, oprojRound))}
+	u := oprojRound
+	if dt == format.Q8_0 {
+		u = oprojRoundQ8
+	}
+	return [3]uint32{wg, v, uint32(cmp.Or(b.oprojU, u))}
 }

@@ -506,7 +506,7 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 		b.pipeline("matvec4g_"+sfx, spec[:])
 		if b.mlpF > 0 {
 			b.pipeline("matvec4rc_"+sfx, spec[:])
-			ao, so := b.oprojSpec(wgAttnOne, true), b.oprojSpec(wgSSMO, false)
+			ao, so := b.oprojSpec(wgAttnOne, true, dt), b.oprojSpec(wgSSMO, false, dt)
 			b.pipeline(attnONames[dt], ao[:])
 			b.pipeline(ssmoNames[dt], so[:])
 			b.pipeline("matvec4nx_"+sfx, spec[:])

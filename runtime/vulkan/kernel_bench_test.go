@@ -770,7 +770,7 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 // process on one loaded model: mmbbench runs a configuration per process,
 // and the machine drifts by a few per cent between processes, as much as
 // these differences. Each variant reports its median tokens/s over the
-// rounds (64 greedy tokens after a 16-token prompt each).
+// rounds (96 greedy tokens after a 16-token prompt each).
 func BenchmarkDecodeKnobs(b *testing.B) {
 	path := os.Getenv("MMB_DECODE_MODEL")
 	if path == "" {
@@ -802,7 +802,7 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }},
 		{"oproj-u4", func(off bool) { be.oprojU = 4 * b2i(off) }},
 	}
-	const rounds, tokens = 5, 64
+	const rounds, tokens = 7, 96
 	prompt := spreadIDs(16, m.Config.VocabSize)
 	tps := make([][]float64, len(variants))
 	for range b.N {

@@ -264,17 +264,23 @@ func (b *Backend) MatMulNormed(dst, x rt.Buffer, norm rt.Weight, eps float32, w 
 // snapFold makes a norm-fed matvec of the stage being recorded that reads
 // the D values of h (one row) also copy them into the MLP block's copy of
 // h, snap (matvec4nx), where a copy dispatch would stand beside it
-// otherwise. It reports whether it did.
+// otherwise: the one with the most workgroups, whose share of the copy is
+// smallest (on the H200 the copy in a Mamba layer's 4-workgroup dt
+// projection made decode slower, bench/RESULTS.md). It reports whether it
+// did.
 func (b *Backend) snapFold(h, snap C.VkBuffer, D int) (bool, error) {
 	if b.noSnapFold || b.read[snap] || b.written[snap] {
 		return false, nil
 	}
-	for i := len(b.fresh) - 1; i >= 0; i-- {
-		mv := &b.fresh[i]
-		if mv.kind != mvNorm || mv.bufs[1] != h || mv.pc[4] != 0 || mv.rows != 1 || int(mv.pc[1]) != D ||
-			mv.idx-1 <= b.barrierAt || mv.idx > len(b.cmds) {
-			continue
+	var mv *mvCall
+	for i := range b.fresh {
+		f := &b.fresh[i]
+		if f.kind == mvNorm && f.bufs[1] == h && f.pc[4] == 0 && f.rows == 1 && int(f.pc[1]) == D &&
+			f.idx-1 > b.barrierAt && f.idx <= len(b.cmds) && (mv == nil || f.groups > mv.groups) {
+			mv = f
 		}
+	}
+	if mv != nil {
 		bufs := [5]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], snap}
 		gx, gy := b.groups(mv.groups)
 		c, err := b.command(mvNames[mvNormSnap][mv.dt], mv.spec[:], gx, gy, bufs[:], mv.pc[:mv.npc])

@@ -13,9 +13,12 @@ import (
 	rt "github.com/mmbformat/mmb/runtime"
 )
 
-// wgSSMO is ssmo.comp's workgroup size: a head's state rows spread over it,
-// wgSSMO/p invocations each.
-const wgSSMO = 256
+const (
+	wgSSMO = 256 // ssmo.comp's workgroup size
+	// ssmoMaxHeadDim is ssmo.comp's MAXHD: a head's state words' partial
+	// sums in shared memory (16 KB).
+	ssmoMaxHeadDim = 128
+)
 
 // ssmoNames are the SSM block's shader names per out_proj dtype.
 var ssmoNames = func() (n [8]string) {
@@ -31,16 +34,16 @@ var ssmoNames = func() (n [8]string) {
 // out), each adding its rows' sums into h and into the MLP block's copy of
 // h with float atomics, as the attention block does. The copy is taken
 // beside the in_proj matvecs, in the stage before. Several rows (the
-// chunked scan serves them), a head dim that does not divide the
-// workgroup, or a device without float atomics: false, and the caller runs
-// the ops.
+// chunked scan serves them), a head dim past ssmoMaxHeadDim or not a
+// multiple of 4, or a device without float atomics: false, and the caller
+// runs the ops.
 func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gnorm, out rt.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
 	if err := b.begin(); err != nil {
 		return false, err
 	}
 	defer b.mu.Unlock()
 	if b.mlpF == 0 || b.noSSMO || rows != 1 || heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 ||
-		headDim <= 0 || headDim > wgSSMO || wgSSMO%headDim != 0 || headDim%4 != 0 {
+		headDim <= 0 || headDim > ssmoMaxHeadDim || headDim%4 != 0 {
 		return false, nil
 	}
 	w, err := b.wt(out, "SSMOut out", 0)
@@ -108,7 +111,7 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	a, dtb, ds, nw := ws[0], ws[1], ws[2], ws[3]
-	spec := b.oprojSpec(wgSSMO, false)
+	spec := b.oprojSpec(wgSSMO, false, w.dt)
 	err = b.dispatch(ssmoNames[w.dt], spec[:], uint64(heads*chunks), bufs[:], 1<<0|1<<1|1<<5|1<<7,
 		uint32(D), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(chunks), w.so, fbits(eps),
 		uint32(a.dt), a.so, uint32(dtb.dt), dtb.so, uint32(ds.dt), ds.so, uint32(nw.dt), nw.so)

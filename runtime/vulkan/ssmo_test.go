@@ -22,11 +22,12 @@ import (
 // with new inputs and the state carried: the state matches the float64
 // recurrence within the sequential scan's bound, and h and the MLP block's
 // copy of h match the CPU backend running the four ops, for every weight
-// dtype of out, head dims 16 to 128 (16 to 2 invocations per state row),
-// GQA 2:1, and row chunks that leave the last one
-// short, so that several workgroups share a head and only the last to read
-// its state may write it. Several rows, or a head dim that does not divide
-// the workgroup: declined with nothing recorded.
+// dtype of out, head dims 16 to 128 (a quarter to 16 state words per
+// invocation), GQA 2:1, and row chunks that leave the last one short, so
+// that several workgroups share a head and only the last to read its state
+// may write it. Several rows, a head dim past ssmoMaxHeadDim, or
+// one whose f16 words per row and head are no power of two: declined with
+// nothing recorded.
 func TestSSMOut(t *testing.T) {
 	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
 	defer b.Close()
@@ -127,18 +128,17 @@ func TestSSMOut(t *testing.T) {
 			})
 		}
 	}
-	// Declined: 2 rows; head dim 48 (does not divide the workgroup).
-	data, _ := backendtest.EncodeWeight(format.F16, 64, 4*48, uniformVals(r, 64*4*48, 1))
-	o, err := b.Upload("o", format.F16, 64, 4*48, data)
-	mustOK(t, err)
-	x := bufOf(t, b, make([]float32, 4*48*48))
-	one := func() rt.Weight {
-		w, err := b.Upload("v", format.F32, 1, 4*48, make([]byte, 4*4*48))
+	// Declined: 2 rows; head dim 256 (past ssmoMaxHeadDim); head dim 48
+	// (6 words of f16 per row and head, no power of two).
+	for _, tc := range []struct{ rows, hd int }{{2, 32}, {1, 256}, {1, 48}} {
+		n := 4 * tc.hd
+		data, _ := backendtest.EncodeWeight(format.F16, 64, n, uniformVals(r, 64*n, 1))
+		o, err := b.Upload("o", format.F16, 64, n, data)
 		mustOK(t, err)
-		return w
-	}()
-	mustOK(t, b.Sync())
-	for _, tc := range []struct{ rows, hd int }{{2, 32}, {1, 48}} {
+		x := bufOf(t, b, make([]float32, n*tc.hd))
+		one, err := b.Upload("v", format.F32, 1, n, make([]byte, 4*n))
+		mustOK(t, err)
+		mustOK(t, b.Sync())
 		ok, err := b.SSMOut(x, x, x, x, x, one, one, one, one, o, tc.rows, 4, 2, tc.hd, 1e-5)
 		if ok || err != nil || len(b.recorded()) != 0 {
 			t.Errorf("rows %d hd %d: ok %v err %v commands %v; want declined", tc.rows, tc.hd, ok, err, b.recorded())

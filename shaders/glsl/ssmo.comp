@@ -2,10 +2,11 @@
 // The tail of a decode row's Mamba-2 mixer in one dispatch, where it is
 // three stages otherwise (ssmscan, gatednorm, the out_proj matvec with its
 // residual add): one workgroup per (head h, chunk co of out_proj's rows),
-// with p = n (the head dim) dividing the workgroup size.
+// p = n (the head dim) a multiple of 4 no larger than MAXHD.
 //  1. S' = exp(d·A)·S + d·x_g⊗B_g and y = S'·C_h + D·x_g over the head's
-//     state (row i on TPR = wg/p invocations, their sums meeting in shared
-//     memory), as ssmscan.comp;
+//     state, read as 16-byte words four at a time per invocation (every
+//     load in flight at once, adjacent invocations on adjacent words), the
+//     words' dot products with C summed per row through shared memory;
 //  2. g = y ⊙ silu(z), RMS-normalised over the head, times the norm
 //     weight, as gatednorm.comp;
 //  3. h += out[rows of co, h·p .. h·p + p) · g, into h and the MLP block's
@@ -31,7 +32,7 @@ layout(std430, binding = 2) readonly buffer WB { uvec4 W4[]; };
 layout(std430, binding = 2) readonly buffer WS { uint W1[]; };
 layout(std430, binding = 3) readonly buffer XB { float XBC[]; };
 layout(std430, binding = 4) readonly buffer TB { float DT[]; };
-layout(std430, binding = 5) buffer STB { float ST[]; };
+layout(std430, binding = 5) buffer STB { vec4 ST4[]; };
 layout(std430, binding = 6) readonly buffer ZB { float Z[]; };
 layout(std430, binding = 7) buffer CB { uint CNT[]; };
 layout(std430, binding = 8) readonly buffer AB { uint A[]; };
@@ -47,8 +48,10 @@ WFETCH_FN(nf, NW)
 
 #include "ssmmath.glsl"
 
-#define MAXHD 256u
-shared float xs[MAXHD], bs[MAXHD], cs[MAXHD], gs[MAXHD], ys[256];
+#define MAXHD 128u
+shared float xs[MAXHD], gs[MAXHD];
+shared vec4 bs4[MAXHD / 4u], cs4[MAXHD / 4u];
+shared float part[MAXHD * MAXHD / 4u]; // per 16-byte word of the state: its dot product with C
 shared uint last;
 
 vec4 att4(uint i) { return vec4(gs[4u * i], gs[4u * i + 1u], gs[4u * i + 2u], gs[4u * i + 3u]); }
@@ -60,37 +63,48 @@ void main() {
 	uint h = grp / pc.ochunks, co = grp % pc.ochunks;
 	uint t = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
 	uint hd = pc.hd, g = h / (pc.heads / pc.kvHeads);
-	uint dxb = pc.kvHeads * hd;
-	for (uint i = t; i < hd; i += wg) {
-		xs[i] = XBC[g * hd + i];
-		bs[i] = XBC[dxb + g * hd + i];
-		cs[i] = XBC[2u * dxb + h * hd + i];
+	uint dxb = pc.kvHeads * hd, h4 = hd / 4u, n4 = hd * h4;
+	for (uint i = t; i < hd; i += wg) xs[i] = XBC[g * hd + i];
+	for (uint i = t; i < h4; i += wg) {
+		uint b0 = dxb + g * hd + 4u * i, c0 = 2u * dxb + h * hd + 4u * i;
+		bs4[i] = vec4(XBC[b0], XBC[b0 + 1u], XBC[b0 + 2u], XBC[b0 + 3u]);
+		cs4[i] = vec4(XBC[c0], XBC[c0 + 1u], XBC[c0 + 2u], XBC[c0 + 3u]);
 	}
 	barrier();
 	float d = softplus(DT[h] + bf(pc.bdt, h, pc.bso));
 	float dA = exp_acc(d * af(pc.adt, h, pc.aso));
-	uint TPR = wg / hd, i = t / TPR;
-	uint base = (h * hd + i) * hd;
-	float dx = d * xs[i], part = 0.0;
-	for (uint j = t % TPR; j < hd; j += TPR) part += (dA * ST[base + j] + dx * bs[j]) * cs[j];
-	ys[t] = part;
+	uint sb = h * n4; // the head's first word of state
+	for (uint v0 = t; v0 < n4; v0 += 4u * wg) {
+		vec4 s[4];
+		[[unroll]] for (uint k = 0u; k < 4u; k++) {
+			uint v = v0 + k * wg;
+			s[k] = v < n4 ? ST4[sb + v] : vec4(0.0);
+		}
+		[[unroll]] for (uint k = 0u; k < 4u; k++) {
+			uint v = v0 + k * wg, i = v / h4, c = v % h4;
+			if (v < n4) part[v] = dot(dA * s[k] + (d * xs[i]) * bs4[c], cs4[c]);
+		}
+	}
 	barrier();
 	float gv = 0.0;
 	if (t < hd) {
 		float y = df(pc.ddt, h, pc.dso) * xs[t];
-		for (uint k = 0u; k < TPR; k++) y += ys[t * TPR + k];
+		for (uint c = 0u; c < h4; c++) y += part[t * h4 + c];
 		gv = y * silu(Z[h * hd + t]);
 	}
 	float inv = inversesqrt(wg_sum(gv * gv) / float(hd) + pc.eps);
 	if (t < hd) gs[t] = gv * inv * nf(pc.ndt, h * hd + t, pc.nso);
 	// This workgroup's reads of the state are done (their values are in
-	// ys): count it, and let the head's last workgroup write S'.
+	// part): count it, and let the head's last workgroup write S'.
 	memoryBarrierBuffer();
 	if (t == 0u) last = atomicAdd(CNT[h], 1u) == pc.ochunks - 1u ? 1u : 0u;
 	barrier(); // also publishes gs
 	if (last != 0u) {
 		memoryBarrierBuffer();
-		for (uint j = t % TPR; j < hd; j += TPR) ST[base + j] = dA * ST[base + j] + dx * bs[j];
+		for (uint v = t; v < n4; v += wg) {
+			uint i = v / h4, c = v % h4;
+			ST4[sb + v] = dA * ST4[sb + v] + (d * xs[i]) * bs4[c];
+		}
 		if (t == 0u) CNT[h] = 0u;
 	}
 	oproj(0u, h, co, 1.0);
