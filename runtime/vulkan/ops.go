@@ -265,9 +265,8 @@ func (b *Backend) MatMulNormed(dst, x rt.Buffer, norm rt.Weight, eps float32, w 
 // the D values of h (one row) also copy them into the MLP block's copy of
 // h, snap (matvec4nx), where a copy dispatch would stand beside it
 // otherwise: the one with the most workgroups, whose share of the copy is
-// smallest (on the H200 the copy in a Mamba layer's 4-workgroup dt
-// projection made decode slower, bench/RESULTS.md). It reports whether it
-// did.
+// smallest. It reports whether it did. (The SSM block does not use it: see
+// SSMOut.)
 func (b *Backend) snapFold(h, snap C.VkBuffer, D int) (bool, error) {
 	if b.noSnapFold || b.read[snap] || b.written[snap] {
 		return false, nil

@@ -100,14 +100,12 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 		b.fill(b.ssmCount.h, 0, b.ssmCount.bytes, 0)
 	}
 	bufs[1], bufs[2], bufs[7] = snap, w.h, b.ssmCount.h
-	// The copy of h, beside the in_proj matvecs: by one of them (which
-	// reads h anyway), else a compute copy.
-	if ok, err := b.snapFold(bufs[0], snap, D); err != nil {
+	// A compute copy of h, beside the in_proj matvecs. Not folded into
+	// one of them as the attention block's is: on the H200 that made
+	// decode slower, whether in the dt or the z projection (100 % Mamba
+	// 698 against 711 tok/s, 718 against 734; bench/RESULTS.md, session 6).
+	if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
 		return false, err
-	} else if !ok {
-		if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
-			return false, err
-		}
 	}
 	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 	a, dtb, ds, nw := ws[0], ws[1], ws[2], ws[3]
