@@ -74,7 +74,6 @@ type Backend struct {
 	mlpUA    int // benchmarks: gate/up words per lane per round (0: the dtype's)
 	mlpPhase int // benchmarks: 1 skips the MLP block's down, 2 its gate/up loads (wrong sums)
 	mlpRot   int // rows of down by which the MLP block's workgroups rotate their walk
-	mlpNoPF  bool // benchmarks: the MLP block loads its first gate/up round after staging x·g
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
 	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
 	lastResid  mvCall
@@ -745,7 +744,7 @@ func (b *Backend) saveCache() {
 // not allocate).
 type pipeKey struct {
 	name string
-	spec [12]uint32
+	spec [10]uint32
 	n    int
 }
 

@@ -800,7 +800,6 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		{"no-snap-fold", func(off bool) { be.noSnapFold = off }},
 		{"no-attn-block", func(off bool) { be.noAttnO = off }},
 		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }},
-		{"mlp-no-prefetch", func(off bool) { be.mlpNoPF = off }},
 	}
 	const rounds, tokens = 7, 96
 	prompt := spreadIDs(16, m.Config.VocabSize)

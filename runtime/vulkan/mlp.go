@@ -134,9 +134,8 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 // rows of hidden size hidden: matvec4's (one row per workgroup block, no
 // split), the features per workgroup, down words per lane per round, the
 // hidden size (the shared x rows) and the gate/up words per lane per round
-// (0: the dtype's default), the phases (timing only), the rotation of down's
-// walk and whether the first gate/up round is loaded before x·g is staged.
-func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [11]uint32 {
+// (0: the dtype's default).
+func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [10]uint32 {
 	u2 := mlpRound
 	if dt == format.Q8_0 {
 		u2 = mlpRoundQ8
@@ -144,9 +143,5 @@ func (b *Backend) mlpSpec(rows int, dt format.DType, hidden int) [11]uint32 {
 	if b.mlpU2 > 0 {
 		u2 = b.mlpU2
 	}
-	pf := uint32(1)
-	if b.mlpNoPF {
-		pf = 0
-	}
-	return [11]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden), uint32(b.mlpUA), uint32(b.mlpPhase), uint32(b.mlpRot), pf}
+	return [10]uint32{wgMLP, 1, 1 << bits.Len(uint(rows-1)), 1, uint32(b.mlpF), uint32(u2), uint32(hidden), uint32(b.mlpUA), uint32(b.mlpPhase), uint32(b.mlpRot)}
 }

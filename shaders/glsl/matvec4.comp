@@ -188,17 +188,6 @@ float acc[MAXR];
 #ifdef TWO
 float acc2[MAXR];
 #endif
-#ifdef MLP
-// The first round of a subgroup's first gate/up row, loaded before the
-// block stages x·g (constant 10, PF; 0 turns it off, for comparison): its
-// latency then overlaps the staging's instead of following it.
-layout(constant_id = 10) const uint PF = 1;
-uvec4 pw[U], pw2[U];
-#ifdef W_q8
-float psc[U], psc2[U];
-#endif
-bool pre = false; // rowdot takes its first round from pw (and pw2)
-#endif
 void rowdot(uint n, uint n2, uint part) {
 #ifdef ROW2
 	bool two = n2 < pc.N; // row n2 exists (subgroup-uniform)
@@ -229,15 +218,6 @@ void rowdot(uint n, uint n2, uint part) {
 		[[unroll]] for (uint u = 0u; u < U; u++) {
 			uint j = j0 + u * SG, bi = (base + j) >> 1;
 			bool ok = j < nw;
-#ifdef MLP
-			if (pre) {
-				q[u] = pw[u];
-				sc[u] = psc[u];
-				q2[u] = pw2[u];
-				sc2[u] = psc2[u];
-				continue;
-			}
-#endif
 			q[u] = ok ? W4[base + j] : uvec4(0u);
 			sc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
 #ifdef PAIR
@@ -264,9 +244,6 @@ void rowdot(uint n, uint n2, uint part) {
 				}
 			}
 		}
-#ifdef MLP
-		pre = false;
-#endif
 	}
 #else
 #ifdef W_f32
@@ -284,13 +261,6 @@ void rowdot(uint n, uint n2, uint part) {
 #endif
 		[[unroll]] for (uint u = 0u; u < U; u++) {
 			uint j = j0 + u * SG;
-#ifdef MLP
-			if (pre) {
-				w[u] = pw[u];
-				w2[u] = pw2[u];
-				continue;
-			}
-#endif
 			w[u] = j < nw ? W4[base + j] : uvec4(0u);
 #ifdef PAIR
 			w2[u] = j < nw ? V4[base + j] : uvec4(0u);
@@ -320,9 +290,6 @@ void rowdot(uint n, uint n2, uint part) {
 				}
 			}
 		}
-#ifdef MLP
-		pre = false;
-#endif
 	}
 #endif
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
@@ -462,46 +429,16 @@ void mlp() {
 	// Down's first round is independent of the features: its loads are in
 	// flight while gate and up are computed.
 	downLoad(0u, t, c, rpr, col, colok, rot);
-	uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
-	uint n0 = f0 + gl_SubgroupID;
-	if (PF != 0u && PH != 2u && gl_SubgroupID < FPW && n0 < pc.N) { // subgroup-uniform
-		// The first round of this subgroup's first feature (rowdot's
-		// first iteration, part 0) while x·g is staged.
-		[[unroll]] for (uint u = 0u; u < U; u++) {
-			uint j = lane + u * SG;
-#ifdef W_q8
-			uint nw = pc.K / 16u, base = n0 * nw, bi = (base + j) >> 1;
-			bool ok = j < nw;
-			pw[u] = ok ? W4[base + j] : uvec4(0u);
-			psc[u] = ok ? unpackHalf2x16(W1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
-			pw2[u] = ok ? V4[base + j] : uvec4(0u);
-			psc2[u] = ok ? unpackHalf2x16(V1[pc.so + (bi >> 1)] >> ((bi & 1u) << 4)).x : 0.0;
-#else
-#ifdef W_f32
-			uint nw = pc.K / 4u;
-#else
-			uint nw = pc.K / 8u;
-#endif
-			pw[u] = j < nw ? W4[n0 * nw + j] : uvec4(0u);
-			pw2[u] = j < nw ? V4[n0 * nw + j] : uvec4(0u);
-#endif
-		}
-		pre = true;
-	}
 	// x·g into shared memory and the rows' sums of squares; the norm's
-	// scale is applied to the dot products. Two vec4 of x (and of g) per
-	// invocation are loaded before either is used.
+	// scale is applied to the dot products.
 	uint k4 = pc.K / 4u;
 	[[unroll]] for (uint r = 0u; r < MAXR; r++) {
 		float s = 0.0;
 		if (r < pc.rows) {
-			for (uint i = t; i < k4; i += 2u * WG) {
-				uint i2 = i + WG;
-				vec4 v = X4[pc.xoff + r * k4 + i], g = G4[i];
-				vec4 v2 = i2 < k4 ? X4[pc.xoff + r * k4 + i2] : vec4(0.0), g2 = i2 < k4 ? G4[i2] : vec4(0.0);
-				s += dot(v, v) + dot(v2, v2);
-				xs[r * k4 + i] = v * g;
-				if (i2 < k4) xs[r * k4 + i2] = v2 * g2;
+			for (uint i = t; i < k4; i += WG) {
+				vec4 v = X4[pc.xoff + r * k4 + i];
+				s += dot(v, v);
+				xs[r * k4 + i] = v * G4[i];
 			}
 		}
 		s = subgroupAdd(s);
