@@ -161,12 +161,16 @@ func (b *Backend) snapBuf(size uint64) (C.VkBuffer, error) {
 const (
 	oprojRound   = 8
 	oprojRoundQ8 = 4
+	// attnKeyRound: a position's key words (16 bytes) that attndec loads
+	// before it uses any: 8, half of a 64-wide head.
+	attnKeyRound = 8
 )
 
 // oprojSpec is the specialisation constants of a dispatch that ends in
 // oproj.glsl with weights of dtype dt: the workgroup size, attndec's
-// VALUES4, the words per lane in flight.
-func (b *Backend) oprojSpec(wg uint32, values4 bool, dt format.DType) [3]uint32 {
+// VALUES4, the words per lane in flight, attndec's key words in flight
+// (ssmo.comp ignores the second and the fourth).
+func (b *Backend) oprojSpec(wg uint32, values4 bool, dt format.DType) [4]uint32 {
 	var v uint32
 	if values4 {
 		v = 1
@@ -175,5 +179,8 @@ func (b *Backend) oprojSpec(wg uint32, values4 bool, dt format.DType) [3]uint32 
 	if dt == format.Q8_0 {
 		u = oprojRoundQ8
 	}
-	return [3]uint32{wg, v, uint32(cmp.Or(b.oprojU, u))}
+	return [4]uint32{wg, v, uint32(cmp.Or(b.oprojU, u)), b.attnKeyWords()}
 }
+
+// attnKeyWords is attndec's KU: a position's key words in flight.
+func (b *Backend) attnKeyWords() uint32 { return uint32(cmp.Or(b.attnKU, attnKeyRound)) }

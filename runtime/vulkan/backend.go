@@ -85,6 +85,7 @@ type Backend struct {
 	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
 	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 	oprojU     int  // benchmarks: words per lane in flight in the attention and SSM blocks' projection (0: oprojRound)
+	attnKU     int  // benchmarks: key words in flight per position in the attention block (0: attnKeyRound)
 
 	// attnChunk is the number of context positions per workgroup of the
 	// decode attention; attnPart holds the chunks' partial results.

@@ -800,6 +800,7 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		{"no-snap-fold", func(off bool) { be.noSnapFold = off }},
 		{"no-attn-block", func(off bool) { be.noAttnO = off }},
 		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }},
+		{"attn-ku1", func(off bool) { be.attnKU = b2i(off) }},
 	}
 	const rounds, tokens = 7, 96
 	prompt := spreadIDs(16, m.Config.VocabSize)

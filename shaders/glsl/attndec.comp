@@ -33,6 +33,9 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool VALUES4 = false;
+// KU (constant 3): a position's 16-byte key words loaded before any is used
+// (one at a time, the dot product waited on each load in turn).
+layout(constant_id = 3) const uint KU = 8u;
 #include "reduce.glsl" // after the layout: it reads gl_WorkGroupSize
 #ifdef OPROJ
 #extension GL_EXT_shader_atomic_float : require
@@ -117,16 +120,22 @@ void main() {
 		float s = -3.0e38;
 		if (p < c1) {
 			float dot_ = 0.0;
-			if ((pc.hd & 3u) == 0u) { // 16-byte key loads
+			if ((pc.hd & 3u) == 0u) { // 16-byte key loads, KU of them in flight
 				uint h4 = pc.hd / 4u;
-				if (p < pc.pos0) {
-					uint kb = (p * kd + koff) / 4u;
-					for (uint d = 0u; d < h4; d++)
-						dot_ += dot(vec4(qs[4u * d], qs[4u * d + 1u], qs[4u * d + 2u], qs[4u * d + 3u]), KC4[kb + d]);
-				} else {
-					uint kb = ((p - pc.pos0) * kd + koff) / 4u;
-					for (uint d = 0u; d < h4; d++)
-						dot_ += dot(vec4(qs[4u * d], qs[4u * d + 1u], qs[4u * d + 2u], qs[4u * d + 3u]), KN4[kb + d]);
+				bool cached = p < pc.pos0;
+				uint kb = cached ? (p * kd + koff) / 4u : ((p - pc.pos0) * kd + koff) / 4u;
+				for (uint d0 = 0u; d0 < h4; d0 += KU) {
+					vec4 k[KU];
+					[[unroll]] for (uint u = 0u; u < KU; u++) {
+						uint d = d0 + u;
+						if (d >= h4) k[u] = vec4(0.0);
+						else if (cached) k[u] = KC4[kb + d];
+						else k[u] = KN4[kb + d];
+					}
+					[[unroll]] for (uint u = 0u; u < KU; u++) {
+						uint d = d0 + u;
+						if (d < h4) dot_ += dot(vec4(qs[4u * d], qs[4u * d + 1u], qs[4u * d + 2u], qs[4u * d + 3u]), k[u]);
+					}
 				}
 			} else if (p < pc.pos0) {
 				uint kb = p * kd + koff;
