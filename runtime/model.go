@@ -22,7 +22,7 @@ type Options struct {
 	// backend's preference (PrefillChunker), else 512.
 	PrefillChunk int
 	// SubmitLayers: with a queueing backend (Submitter), the queued work
-	// starts every this many layers while the rest is recorded. 0 means 2;
+	// starts every this many layers while the rest is recorded. 0 means 4;
 	// negative, never (one submission per forward pass).
 	SubmitLayers int
 }

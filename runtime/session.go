@@ -238,9 +238,12 @@ func (s *Session) forward(ids []int, all, argmax bool) error {
 
 // defaultSubmitLayers: a queueing backend starts the work of every this many
 // layers while the rest is recorded (Submitter). Recording a layer of a
-// decode step takes the host a few µs per op; two layers are ~1/8 of a 1B
-// model's step.
-const defaultSubmitLayers = 2
+// decode step takes the host a few µs per op, and each submission costs the
+// device a few µs too: on the H200 (bench/RESULTS.md, session 6) the 1B
+// models decoded fastest submitting every 4 layers (pure attention 783 and
+// 805 tok/s against 765 and 769 every 2 layers, 790 and 770 every 8, 700
+// and 728 in one submission; 50 % Mamba 739 and 736 against 721 and 722).
+const defaultSubmitLayers = 4
 
 // normed runs the three projections of a layer's input, dst_i =
 // RMSNorm(h)·w_iᵀ for R rows: folded into the projections where the
