@@ -26,11 +26,7 @@ import (
 // within the same bound (its atomic sums come in another order). Past the one-pass limit, or for 2 rows, it declines with nothing
 // recorded.
 func TestAttentionOut(t *testing.T) {
-	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
-	defer b.Close()
-	if b.mlpF == 0 {
-		t.Skipf("%s: no float atomic add or subgroup shuffle: the attention block is not used", b.dev.Name)
-	}
+	b := blockBackend(t, "attention block")
 	r := rand.New(rand.NewPCG(31, 32))
 	const heads, kvHeads = 4, 2
 	for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {

@@ -17,6 +17,19 @@ import (
 	"github.com/mmbformat/mmb/runtime/internal/hfref"
 )
 
+// blockBackend is a test backend with the one-dispatch blocks (MLP,
+// attention, SSM: float atomic add and subgroup shuffle), closed with the
+// test; the test is skipped where the device lacks them.
+func blockBackend(t *testing.T, block string) *Backend {
+	t.Helper()
+	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+	t.Cleanup(func() { b.Close() })
+	if b.mlpF == 0 {
+		t.Skipf("%s: no float atomic add or subgroup shuffle: the %s is not used", b.dev.Name, block)
+	}
+	return b
+}
+
 // f32u is the unit roundoff of float32.
 const f32u = 1.0 / (1 << 24)
 

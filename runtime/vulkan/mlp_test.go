@@ -50,11 +50,7 @@ func (c mlpCase) runBlock(t *testing.T, b *Backend, w mlpWeights, mlpF int, resi
 // and otherwise a copy command makes it. Shapes the block cannot serve are
 // refused with nothing recorded.
 func TestMLPBlock(t *testing.T) {
-	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
-	defer b.Close()
-	if b.mlpF == 0 {
-		t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
-	}
+	b := blockBackend(t, "MLP block")
 	r := rand.New(rand.NewPCG(21, 22))
 	var cases []mlpCase
 	for _, dt := range []format.DType{format.F32, format.F16, format.BF16, format.Q8_0} {

@@ -29,11 +29,7 @@ import (
 // one whose f16 words per row and head are no power of two: declined with
 // nothing recorded.
 func TestSSMOut(t *testing.T) {
-	b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
-	defer b.Close()
-	if b.mlpF == 0 {
-		t.Skipf("%s: no float atomic add or subgroup shuffle: the SSM block is not used", b.dev.Name)
-	}
+	b := blockBackend(t, "SSM block")
 	c := cpu.New(cpu.Options{Threads: 1})
 	r := rand.New(rand.NewPCG(41, 42))
 	const heads, kv, steps = 4, 2, 3
