@@ -552,3 +552,107 @@ func cpuMLP(b *cpu.Backend, h runtime.Buffer, norm, gate, up, down runtime.Weigh
 	return true, firstErr(b.RMSNorm(xn, h, norm, 1, D, eps), b.MatMul(g, xn, gate, 1), b.MatMul(u, xn, up, 1),
 		b.SwiGLU(a, g, u, I), b.MatMul(d, a, down, 1), b.Add(h, d, D))
 }
+
+// The profile forwards the runtime's other fused decode forms too: with a
+// backend that takes them for single rows (blockFake), the decode profile
+// counts one "Attention block" per attention layer and token, one "SSM
+// block" per Mamba layer and token and the layers' input projections
+// under their MatMul labels, and no Attention, SSMScan, GatedRMSNorm or Add
+// op and one RMSNorm per token (the final norm); the prefill (16 rows,
+// declined) counts the ops and no block.
+func TestProfileBlocks(t *testing.T) {
+	f, rev := genFile(t, tiny("half", false))
+	for _, dev := range []bool{false, true} {
+		open := func() (runtime.Backend, error) {
+			c := cpu.New(cpu.Options{Threads: 1})
+			if dev {
+				return &blockFakeProf{mlpFakeProf{fakeProf{Backend: c}}}, nil
+			}
+			return &blockFake{mlpFake{c}}, nil
+		}
+		r := profile3(t, f, rev, open)
+		for i, want := range []map[string]int{
+			{"Attention block": 3 * 2, "SSM block": 3 * 2, "MLP block": 3 * 4, "MatMul self_attn.q_proj": 3 * 2, "MatMul mamba.in_proj[z]": 3 * 2,
+				"Attention": 0, "SSMScan": 0, "GatedRMSNorm": 0, "Add": 0, "RMSNorm": 3},
+			{"Attention block": 0, "SSM block": 0, "MLP block": 0, "Attention": 2, "SSMScan": 2, "GatedRMSNorm": 2},
+		} {
+			counts := map[string]int{}
+			for _, op := range r.Profile[i].Ops {
+				counts[op.Op] = op.Count
+			}
+			for op, n := range want {
+				if counts[op] != n {
+					t.Errorf("device %v, %s: %s counted %d times, want %d (all: %v)", dev, r.Profile[i].Phase, op, counts[op], n, counts)
+				}
+			}
+		}
+	}
+}
+
+// blockFake is mlpFake that also takes the attention and SSM blocks and
+// the normed projections for single rows, running their ops itself.
+type blockFake struct{ mlpFake }
+
+func (f *blockFake) AttentionOut(h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+	return cpuAttentionOut(f.Backend, h, q, k, v, kCache, vCache, o, rows, pos0, heads, kvHeads, headDim)
+}
+func (f *blockFake) SSMOut(h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
+	return cpuSSMOut(f.Backend, h, xbc, dt, z, state, aNeg, dtBias, dSkip, gnorm, out, rows, heads, kvHeads, headDim, eps)
+}
+func (f *blockFake) MatMulNormed(dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
+	return cpuMatMulNormed(f.Backend, dst, x, norm, eps, w, rows)
+}
+
+type blockFakeProf struct{ mlpFakeProf }
+
+func (f *blockFakeProf) AttentionOut(h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+	return cpuAttentionOut(f.Backend, h, q, k, v, kCache, vCache, o, rows, pos0, heads, kvHeads, headDim)
+}
+func (f *blockFakeProf) SSMOut(h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
+	return cpuSSMOut(f.Backend, h, xbc, dt, z, state, aNeg, dtBias, dSkip, gnorm, out, rows, heads, kvHeads, headDim, eps)
+}
+func (f *blockFakeProf) MatMulNormed(dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
+	return cpuMatMulNormed(f.Backend, dst, x, norm, eps, w, rows)
+}
+
+func cpuAttentionOut(b *cpu.Backend, h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+	if rows != 1 {
+		return false, nil
+	}
+	att, err := b.Alloc(heads * headDim)
+	if err != nil {
+		return false, err
+	}
+	tmp, err := b.Alloc(o.Rows())
+	if err != nil {
+		return false, err
+	}
+	return true, firstErr(b.Attention(att, q, k, v, kCache, vCache, 1, pos0, heads, kvHeads, headDim), b.MatMul(tmp, att, o, 1), b.Add(h, tmp, o.Rows()))
+}
+
+func cpuSSMOut(b *cpu.Backend, h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
+	if rows != 1 {
+		return false, nil
+	}
+	var bufs [3]runtime.Buffer
+	for i, n := range []int{heads * headDim, heads * headDim, out.Rows()} {
+		var err error
+		if bufs[i], err = b.Alloc(n); err != nil {
+			return false, err
+		}
+	}
+	y, g, tmp := bufs[0], bufs[1], bufs[2]
+	return true, firstErr(b.SSMScan(y, xbc, dt, state, aNeg, dtBias, dSkip, 1, heads, kvHeads, headDim),
+		b.GatedRMSNorm(g, y, z, gnorm, 1, heads, headDim, eps), b.MatMul(tmp, g, out, 1), b.Add(h, tmp, out.Rows()))
+}
+
+func cpuMatMulNormed(b *cpu.Backend, dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
+	if rows != 1 {
+		return false, nil
+	}
+	xn, err := b.Alloc(w.Cols())
+	if err != nil {
+		return false, err
+	}
+	return true, firstErr(b.RMSNorm(xn, x, norm, 1, w.Cols(), eps), b.MatMul(dst, xn, w, 1))
+}

@@ -260,6 +260,35 @@ func (p *profBackend) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight,
 	return p.opIf("MLP block", func() (bool, error) { return mb.MLP(h, uw(norm), uw(gate), uw(up), uw(down), rows, eps) })
 }
 
+// AttentionOut, SSMOut and MatMulNormed forward the runtime's other fused
+// decode forms likewise: one "Attention block" or "SSM block" op, and a
+// projection that folds its input's norm under its weight's MatMul label.
+func (p *profBackend) AttentionOut(h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+	ab, ok := p.in.(runtime.AttentionBlock)
+	if !ok {
+		return false, nil
+	}
+	return p.opIf("Attention block", func() (bool, error) {
+		return ab.AttentionOut(h, q, k, v, kCache, vCache, uw(o), rows, pos0, heads, kvHeads, headDim)
+	})
+}
+func (p *profBackend) SSMOut(h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
+	sb, ok := p.in.(runtime.SSMBlock)
+	if !ok {
+		return false, nil
+	}
+	return p.opIf("SSM block", func() (bool, error) {
+		return sb.SSMOut(h, xbc, dt, z, state, uw(aNeg), uw(dtBias), uw(dSkip), uw(gnorm), uw(out), rows, heads, kvHeads, headDim, eps)
+	})
+}
+func (p *profBackend) MatMulNormed(dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
+	nm, ok := p.in.(runtime.NormedMatMul)
+	if !ok {
+		return false, nil
+	}
+	return p.opIf(label("MatMul", w), func() (bool, error) { return nm.MatMulNormed(dst, x, uw(norm), eps, uw(w), rows) })
+}
+
 func firstErr(errs ...error) error {
 	for _, e := range errs {
 		if e != nil {
