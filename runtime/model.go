@@ -25,6 +25,10 @@ type Options struct {
 	// starts every this many layers while the rest is recorded. 0 means 4;
 	// negative, never (one submission per forward pass).
 	SubmitLayers int
+	// SubmitFirst: with early submissions, the first comes after this many
+	// layers (then every SubmitLayers), so that the device starts before a
+	// whole group is recorded. 0 means SubmitLayers.
+	SubmitFirst int
 }
 
 // DefaultMaxContext caps the default KV cache so that a model with a 128k
@@ -41,6 +45,7 @@ type Model struct {
 	maxCtx  int
 	chunk   int
 	submit  int // SubmitLayers resolved; 0: never
+	first   int // SubmitFirst resolved
 	embed   Weight
 	layers  []layer
 	norm    Weight
@@ -142,6 +147,10 @@ func Load(f *format.File, rev *format.Revision, b Backend, o Options) (*Model, e
 	}
 	if _, ok := b.(Submitter); !ok || m.submit < 0 {
 		m.submit = 0
+	}
+	m.first = m.submit
+	if o.SubmitFirst > 0 {
+		m.first = o.SubmitFirst
 	}
 	m.maxCtx = o.MaxContext
 	if c.MaxPositions <= 0 {

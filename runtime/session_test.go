@@ -218,3 +218,57 @@ func TestStepAllocs(t *testing.T) {
 		t.Errorf("StepArgmax allocates %.1f times per token", allocs)
 	}
 }
+
+// submitCounter is a CPU backend that counts its early submissions.
+type submitCounter struct {
+	*cpu.Backend
+	n int
+}
+
+func (s *submitCounter) Submit() error { s.n++; return nil }
+
+// The early submissions of a decode step come after layer SubmitFirst and
+// then every SubmitLayers layers, none after the last layer (the step's
+// Read submits that): 8 layers.
+func TestSubmitSchedule(t *testing.T) {
+	kinds := make([]format.LayerKind, 8)
+	for i := range kinds {
+		kinds[i] = format.Attention
+	}
+	path := tinyModel(t, kinds, format.F32)
+	for _, c := range []struct{ every, first, want int }{
+		{0, 0, 1}, // every 4: after layer 4
+		{2, 0, 3}, // after 2, 4, 6
+		{4, 1, 2}, // after 1, 5
+		{2, 1, 4}, // after 1, 3, 5, 7
+		{3, 2, 2}, // after 2, 5
+		{-1, 0, 0},
+		{-1, 1, 0},
+		{8, 0, 0}, // after 8: the last layer
+	} {
+		f, err := format.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &submitCounter{Backend: cpu.New(cpu.Options{Threads: 1})}
+		m, err := runtime.Load(f, nil, b, runtime.Options{SubmitLayers: c.every, SubmitFirst: c.first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Prefill([]int{1, 2}); err != nil {
+			t.Fatal(err)
+		}
+		b.n = 0
+		if _, err := s.Step(3); err != nil {
+			t.Fatal(err)
+		}
+		if b.n != c.want {
+			t.Errorf("SubmitLayers %d, SubmitFirst %d: %d submissions in a step of 8 layers, want %d", c.every, c.first, b.n, c.want)
+		}
+		f.Close()
+	}
+}

@@ -38,6 +38,7 @@ type Options struct {
 	ContextTokens int   // tokens decoded at each context (default 32)
 	PrefillChunk  int   // rows per forward pass of a prefill; 0: the runtime's default
 	SubmitLayers  int   // runtime.Options.SubmitLayers (0: default, negative: off)
+	SubmitFirst   int   // runtime.Options.SubmitFirst (0: SubmitLayers)
 	MatvecSplit   int   // vulkan.Options.MatvecSplit (0: default, 1: never)
 	MLPFeatures   int   // vulkan.Options.MLPFeatures (0: default, -1: no one-dispatch MLP block)
 	RowPairs      int   // vulkan.Options.MatvecRowPairs (0: default, 1: all, -1: none)
@@ -259,7 +260,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		need = max(need, n+o.ContextTokens)
 	}
 	res.MaxContext = need
-	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers}
+	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers, SubmitFirst: o.SubmitFirst}
 
 	b, err := open()
 	if err != nil {
