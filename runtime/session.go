@@ -385,7 +385,7 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 			if err := s.record(li+1, sc.h, R); err != nil {
 				return err
 			}
-			if done := li + 1; m.submit > 0 && done >= m.first && (done-m.first)%m.submit == 0 {
+			if ran := li + 1; m.submit > 0 && ran >= m.first && (ran-m.first)%m.submit == 0 {
 				if err := b.(Submitter).Submit(); err != nil {
 					return err
 				}

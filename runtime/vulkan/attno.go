@@ -47,17 +47,11 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 		headDim <= 0 || headDim > wgAttnOne || headDim%4 != 0 {
 		return false, nil
 	}
-	w, err := b.wt(o, "AttentionOut o", 0)
-	if err != nil {
+	w, ok, err := b.blockProj(o, "AttentionOut", "AttentionOut o", heads, headDim)
+	if !ok || err != nil {
 		return false, err
 	}
 	D, K := w.rows, w.cols
-	if K != heads*headDim {
-		return false, fmt.Errorf("vulkan: AttentionOut: o is [%d %d], want %d columns (%d heads of %d)", D, K, heads*headDim, heads, headDim)
-	}
-	if !b.attnOFits(w.dt, headDim) {
-		return false, nil
-	}
 	if err := checkDims("AttentionOut", D, K, L); err != nil {
 		return false, err
 	}
@@ -86,21 +80,11 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	if err != nil {
 		return false, err
 	}
-	snap, err := b.snapBuf(uint64(D) * 4)
+	snap, err := b.blockCopy(hb.h, D, true)
 	if err != nil {
 		return false, err
 	}
-	// The copy, beside the q, k and v projections: by one of them (which
-	// reads h anyway), else a compute copy (not a transfer: that would turn
-	// the stage's barriers into compute-and-transfer ones).
-	if ok, err := b.snapFold(hb.h, snap, D); err != nil {
-		return false, err
-	} else if !ok {
-		if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, hb.h}, 1<<0, uint32(D)); err != nil {
-			return false, err
-		}
-	}
-	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
+	chunks := b.oprojChunks(D)
 	scale := float32(1 / math.Sqrt(float64(headDim)))
 	spec := b.oprojSpec(wgAttnOne, true, w.dt)
 	err = b.dispatch(attnONames[w.dt], spec[:], uint64(heads*chunks), []C.VkBuffer{hb.h, qb.h, kc.h, vc.h, kb.h, vb.h, snap, w.h},
@@ -109,17 +93,56 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	if err != nil {
 		return false, err
 	}
-	b.lastAttnO = attnOCall{idx: len(b.cmds), h: hb.h, n: D}
+	b.lastBlock = blockCall{idx: len(b.cmds), h: hb.h, n: D}
 	return true, nil
 }
 
-// attnOCall records the attention block dispatched last (idx: len(cmds)
-// just after it): h and the MLP block's copy then hold the same n values, up
-// to the order in which their atomic sums arrived.
-type attnOCall struct {
+// blockCall records the attention or SSM block dispatched last (idx:
+// len(cmds) just after it): h and the MLP block's copy then hold the same n
+// values, up to the order in which their atomic sums arrived.
+type blockCall struct {
 	idx int
 	h   C.VkBuffer
 	n   int
+}
+
+// blockProj returns an attention or SSM block's output projection, which
+// must be [D, heads·headDim], and whether its dtype and head dim suit the
+// block (attnOFits); op and what name the caller and the weight in errors
+// (two constants: a concatenation would allocate on every call).
+func (b *Backend) blockProj(out rt.Weight, op, what string, heads, headDim int) (*weight, bool, error) {
+	w, err := b.wt(out, what, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	if w.cols != heads*headDim {
+		return nil, false, fmt.Errorf("vulkan: %s: out is [%d %d], want %d columns (%d heads of %d)", op, w.rows, w.cols, heads*headDim, heads, headDim)
+	}
+	return w, b.attnOFits(w.dt, headDim), nil
+}
+
+// blockCopy returns the MLP block's copy of h (D values) for an attention
+// or SSM block to add into beside h, taken in the stage being recorded
+// (beside the projections that read h too): by one of them where fold
+// (snapFold), else by a compute copy (not a transfer: that would turn the
+// stage's barriers into compute-and-transfer ones).
+func (b *Backend) blockCopy(h C.VkBuffer, D int, fold bool) (C.VkBuffer, error) {
+	snap, err := b.snapBuf(uint64(D) * 4)
+	if err != nil {
+		return 0, err
+	}
+	if fold {
+		if ok, err := b.snapFold(h, snap, D); ok || err != nil {
+			return snap, err
+		}
+	}
+	return snap, b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, h}, 1<<0, uint32(D))
+}
+
+// oprojChunks is the number of row chunks of a block's output projection
+// with D rows: workgroups per head.
+func (b *Backend) oprojChunks(D int) int {
+	return (D + b.attnORowsPer() - 1) / b.attnORowsPer()
 }
 
 // attnOFits reports whether a head's headDim columns of an output

@@ -75,9 +75,10 @@ type Backend struct {
 	mlpPhase int // benchmarks: 1 skips the MLP block's down, 2 its gate/up loads (wrong sums)
 	mlpRot   int // rows of down by which the MLP block's workgroups rotate their walk
 	// lastResid is the residual matvec recorded last (idx as mvCall's), which
-	// an MLP block may turn into its SNAP form; lastAttnO the attention block.
+	// an MLP block may turn into its SNAP form; lastBlock the attention or
+	// SSM block.
 	lastResid  mvCall
-	lastAttnO  attnOCall
+	lastBlock  blockCall
 	noAttnO    bool // tests, benchmarks: no attention block
 	noSSMO     bool // tests, benchmarks: no SSM block (ssmo.go)
 	noNormFold bool // tests, benchmarks: no MatMulNormed (the session runs RMSNorm and MatMul)
@@ -662,7 +663,7 @@ func (b *Backend) flush() error {
 	clear(b.norms)
 	clear(b.glus)
 	b.fresh = b.fresh[:0]
-	b.lastMV, b.lastResid, b.lastAttnO = mvCall{}, mvCall{}, attnOCall{}
+	b.lastMV, b.lastResid, b.lastBlock = mvCall{}, mvCall{}, blockCall{}
 	clear(b.written)
 	clear(b.read)
 	b.arenaCur, b.arenaOff = 0, 0
@@ -1034,7 +1035,7 @@ func (b *Backend) submit() error {
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1
 	b.fresh = b.fresh[:0]
-	b.lastMV, b.lastResid, b.lastAttnO = mvCall{}, mvCall{}, attnOCall{}
+	b.lastMV, b.lastResid, b.lastBlock = mvCall{}, mvCall{}, blockCall{}
 	b.submits++
 	b.inFlight = true
 	if err := check("submit commands", r); err != nil {

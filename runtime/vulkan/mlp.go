@@ -107,24 +107,20 @@ func (b *Backend) MLP(h rt.Buffer, norm, gate, up, down rt.Weight, rows int, eps
 	if err != nil {
 		return false, err
 	}
-	if a := b.lastAttnO; a.idx > 0 && a.idx == len(b.cmds) && a.h == hb.h && a.n == rows*D {
-		// The attention block just added into h and the copy alike.
+	if a := b.lastBlock; a.idx > 0 && a.idx == len(b.cmds) && a.h == hb.h && a.n == rows*D {
+		// The attention or SSM block just added into h and the copy alike.
 	} else if r := b.lastResid; r.idx > 0 && r.idx == len(b.cmds) && r.kind == mvResid && r.bufs[4] == hb.h && r.rows == rows && r.n == D &&
 		!b.read[snap] && !b.written[snap] {
 		// h was written by the command just recorded, a residual matvec:
 		// it stores the copy as well, in the same stage.
 		bufs := [6]C.VkBuffer{r.bufs[0], r.bufs[1], r.bufs[2], r.bufs[3], r.bufs[4], snap}
-		gx, gy := b.groups(r.groups)
-		c, err := b.command(snapNames[r.dt], r.spec[:], gx, gy, bufs[:], r.pc[:r.npc])
-		if err != nil {
+		if err := b.recast(&r, snapNames[r.dt], bufs[:], r.pc[:r.npc], nil, bufs[5:]); err != nil {
 			return false, err
 		}
-		b.cmds[r.idx-1] = c
-		b.hazard(nil, bufs[5:]) // no barrier: snap is untouched in this stage
 	} else {
 		b.copyBuf(hb.h, snap, 0, 0, need)
 	}
-	b.lastResid, b.lastAttnO = mvCall{}, attnOCall{}
+	b.lastResid, b.lastBlock = mvCall{}, blockCall{}
 	err = b.dispatch(mlpNames[g.dt], spec[:], ceilDiv(I, b.mlpF), []C.VkBuffer{g.h, snap, hb.h, nm.h, u.h, d.h}, 1<<2,
 		uint32(rows), uint32(D), uint32(I), g.so, 0, fbits(eps), d.so)
 	return err == nil, err

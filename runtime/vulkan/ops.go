@@ -275,23 +275,40 @@ func (b *Backend) snapFold(h, snap C.VkBuffer, D int) (bool, error) {
 	for i := range b.fresh {
 		f := &b.fresh[i]
 		if f.kind == mvNorm && f.bufs[1] == h && f.pc[4] == 0 && f.rows == 1 && int(f.pc[1]) == D &&
-			f.idx-1 > b.barrierAt && f.idx <= len(b.cmds) && (mv == nil || f.groups > mv.groups) {
+			b.inStage(f) && (mv == nil || f.groups > mv.groups) {
 			mv = f
 		}
 	}
-	if mv != nil {
-		bufs := [5]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], snap}
-		gx, gy := b.groups(mv.groups)
-		c, err := b.command(mvNames[mvNormSnap][mv.dt], mv.spec[:], gx, gy, bufs[:], mv.pc[:mv.npc])
-		if err != nil {
-			return false, err
-		}
-		b.cmds[mv.idx-1] = c
-		mv.kind = mvNormSnap
-		b.hazard(nil, bufs[4:]) // no barrier: snap is untouched in this stage
-		return true, nil
+	if mv == nil {
+		return false, nil
 	}
-	return false, nil
+	bufs := [5]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], snap}
+	if err := b.recast(mv, mvNames[mvNormSnap][mv.dt], bufs[:], mv.pc[:mv.npc], nil, bufs[4:]); err != nil {
+		return false, err
+	}
+	mv.kind = mvNormSnap
+	return true, nil
+}
+
+// inStage reports whether the recorded matvec mv is in the stage being
+// recorded (after the last barrier) and still in the command list.
+func (b *Backend) inStage(mv *mvCall) bool {
+	return mv.idx-1 > b.barrierAt && mv.idx <= len(b.cmds)
+}
+
+// recast turns the recorded matvec mv into shader variant name with the
+// given bindings and push constants, in place (the same groups and
+// specialisation), and marks what it newly reads and writes; the callers
+// check that this needs no barrier (inStage, untouched buffers).
+func (b *Backend) recast(mv *mvCall, name string, bufs []C.VkBuffer, pc []uint32, reads, writes []C.VkBuffer) error {
+	gx, gy := b.groups(mv.groups)
+	c, err := b.command(name, mv.spec[:], gx, gy, bufs, pc)
+	if err != nil {
+		return err
+	}
+	b.cmds[mv.idx-1] = c
+	b.hazard(reads, writes)
+	return nil
 }
 
 // normOf says that a buffer holds RMSNorm(src[off:], g) for rows rows of
@@ -930,7 +947,7 @@ func (b *Backend) convFold(dst, x, state C.VkBuffer, w, bias *weight, rows, ch i
 			mv = f
 		}
 	}
-	if b.noConvFold || mv.idx == 0 || mv.idx-1 <= b.barrierAt || mv.idx > len(b.cmds) || mv.kind != mvNorm || mv.rows != rows || mv.n != ch ||
+	if b.noConvFold || mv.idx == 0 || !b.inStage(&mv) || mv.kind != mvNorm || mv.rows != rows || mv.n != ch ||
 		dst == x || dst == state || state == x {
 		return false, nil
 	}
@@ -943,13 +960,9 @@ func (b *Backend) convFold(dst, x, state C.VkBuffer, w, bias *weight, rows, ch i
 	copy(pc[:], mv.pc[:mv.npc])
 	pc[6], pc[7], pc[8], pc[9] = uint32(w.dt), w.so, uint32(bias.dt), bias.so
 	bufs := [8]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], state, w.h, bias.h, dst}
-	gx, gy := b.groups(mv.groups)
-	c, err := b.command(mvNames[mvNormConv][mv.dt], mv.spec[:], gx, gy, bufs[:], pc[:])
-	if err != nil {
+	b.stale(x)
+	if err := b.recast(&mv, mvNames[mvNormConv][mv.dt], bufs[:], pc[:], bufs[4:7], []C.VkBuffer{state, dst}); err != nil {
 		return false, err
 	}
-	b.cmds[mv.idx-1] = c
-	b.stale(x)
-	b.hazard([]C.VkBuffer{state, w.h, bias.h}, []C.VkBuffer{state, dst})
 	return true, nil
 }

@@ -7,11 +7,7 @@ package vulkan
 */
 import "C"
 
-import (
-	"fmt"
-
-	rt "github.com/mmbformat/mmb/runtime"
-)
+import rt "github.com/mmbformat/mmb/runtime"
 
 const (
 	wgSSMO = 256 // ssmo.comp's workgroup size
@@ -46,18 +42,11 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 		headDim <= 0 || headDim > ssmoMaxHeadDim || headDim%4 != 0 {
 		return false, nil
 	}
-	w, err := b.wt(out, "SSMOut out", 0)
-	if err != nil {
+	w, ok, err := b.blockProj(out, "SSMOut", "SSMOut out", heads, headDim)
+	if !ok || err != nil {
 		return false, err
 	}
-	n := heads * headDim
-	D := w.rows
-	if w.cols != n {
-		return false, fmt.Errorf("vulkan: SSMOut: out is [%d %d], want %d columns (%d heads of %d)", D, w.cols, n, heads, headDim)
-	}
-	if !b.attnOFits(w.dt, headDim) {
-		return false, nil
-	}
+	n, D := heads*headDim, w.rows
 	if err := checkDims("SSMOut", D, n, headDim); err != nil {
 		return false, err
 	}
@@ -88,10 +77,6 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 		}
 		bufs[8+i] = ws[i].h
 	}
-	snap, err := b.snapBuf(uint64(D) * 4)
-	if err != nil {
-		return false, err
-	}
 	if b.ssmCount.bytes < uint64(heads)*4 {
 		// Zeros from the start; each dispatch leaves them so.
 		if b.ssmCount, err = b.newDevBuf(uint64(max(heads, 256)) * 4); err != nil {
@@ -99,15 +84,16 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 		}
 		b.fill(b.ssmCount.h, 0, b.ssmCount.bytes, 0)
 	}
-	bufs[1], bufs[2], bufs[7] = snap, w.h, b.ssmCount.h
-	// A compute copy of h, beside the in_proj matvecs. Not folded into
-	// one of them as the attention block's is: on the H200 that made
-	// decode slower, whether in the dt or the z projection (100 % Mamba
-	// 698 against 711 tok/s, 718 against 734; bench/RESULTS.md, session 6).
-	if err := b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, bufs[0]}, 1<<0, uint32(D)); err != nil {
+	// The copy of h by a dispatch of its own, not folded into an in_proj
+	// matvec as the attention block's is: on the H200 that made decode
+	// slower, whether in the dt or the z projection (100 % Mamba 698
+	// against 711 tok/s, 718 against 734; bench/RESULTS.md, session 6).
+	snap, err := b.blockCopy(bufs[0], D, false)
+	if err != nil {
 		return false, err
 	}
-	chunks := (D + b.attnORowsPer() - 1) / b.attnORowsPer()
+	bufs[1], bufs[2], bufs[7] = snap, w.h, b.ssmCount.h
+	chunks := b.oprojChunks(D)
 	a, dtb, ds, nw := ws[0], ws[1], ws[2], ws[3]
 	spec := b.oprojSpec(wgSSMO, false, w.dt)
 	err = b.dispatch(ssmoNames[w.dt], spec[:], uint64(heads*chunks), bufs[:], 1<<0|1<<1|1<<5|1<<7,
@@ -116,6 +102,6 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 	if err != nil {
 		return false, err
 	}
-	b.lastAttnO = attnOCall{idx: len(b.cmds), h: bufs[0], n: D}
+	b.lastBlock = blockCall{idx: len(b.cmds), h: bufs[0], n: D}
 	return true, nil
 }
