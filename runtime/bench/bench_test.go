@@ -499,9 +499,9 @@ func TestProfileMLPBlock(t *testing.T) {
 		open := func() (runtime.Backend, error) {
 			c := cpu.New(cpu.Options{Threads: 1})
 			if dev {
-				return &mlpFakeProf{fakeProf{Backend: c}}, nil
+				return &mlpFakeProf{fakeProf{Backend: c}, cpuMLPBlock{c}}, nil
 			}
-			return &mlpFake{c}, nil
+			return &mlpFake{c, cpuMLPBlock{c}}, nil
 		}
 		r := profile3(t, f, rev, open)
 		for i, want := range []map[string]int{
@@ -523,20 +523,22 @@ func TestProfileMLPBlock(t *testing.T) {
 
 // mlpFake is a CPU backend that takes runtime.MLPBlock for single rows,
 // running the block's ops itself (on the inner backend, so the profile
-// sees one op).
-type mlpFake struct{ *cpu.Backend }
-
-func (f *mlpFake) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
-	return cpuMLP(f.Backend, h, norm, gate, up, down, rows, eps)
+// sees one op); mlpFakeProf the same with device marks.
+type mlpFake struct {
+	*cpu.Backend
+	cpuMLPBlock
 }
 
-type mlpFakeProf struct{ fakeProf }
-
-func (f *mlpFakeProf) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
-	return cpuMLP(f.Backend, h, norm, gate, up, down, rows, eps)
+type mlpFakeProf struct {
+	fakeProf
+	cpuMLPBlock
 }
 
-func cpuMLP(b *cpu.Backend, h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
+// cpuMLPBlock runs runtime.MLPBlock for single rows as the block's ops.
+type cpuMLPBlock struct{ b *cpu.Backend }
+
+func (c cpuMLPBlock) MLP(h runtime.Buffer, norm, gate, up, down runtime.Weight, rows int, eps float32) (bool, error) {
+	b := c.b
 	if rows != 1 {
 		return false, nil
 	}
@@ -566,9 +568,9 @@ func TestProfileBlocks(t *testing.T) {
 		open := func() (runtime.Backend, error) {
 			c := cpu.New(cpu.Options{Threads: 1})
 			if dev {
-				return &blockFakeProf{mlpFakeProf{fakeProf{Backend: c}}}, nil
+				return &blockFakeProf{fakeProf{Backend: c}, cpuBlocks{cpuMLPBlock{c}}}, nil
 			}
-			return &blockFake{mlpFake{c}}, nil
+			return &blockFake{c, cpuBlocks{cpuMLPBlock{c}}}, nil
 		}
 		r := profile3(t, f, rev, open)
 		for i, want := range []map[string]int{
@@ -590,32 +592,22 @@ func TestProfileBlocks(t *testing.T) {
 }
 
 // blockFake is mlpFake that also takes the attention and SSM blocks and
-// the normed projections for single rows, running their ops itself.
-type blockFake struct{ mlpFake }
-
-func (f *blockFake) AttentionOut(h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
-	return cpuAttentionOut(f.Backend, h, q, k, v, kCache, vCache, o, rows, pos0, heads, kvHeads, headDim)
-}
-func (f *blockFake) SSMOut(h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
-	return cpuSSMOut(f.Backend, h, xbc, dt, z, state, aNeg, dtBias, dSkip, gnorm, out, rows, heads, kvHeads, headDim, eps)
-}
-func (f *blockFake) MatMulNormed(dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
-	return cpuMatMulNormed(f.Backend, dst, x, norm, eps, w, rows)
+// the normed projections for single rows, running their ops itself;
+// blockFakeProf the same with device marks.
+type blockFake struct {
+	*cpu.Backend
+	cpuBlocks
 }
 
-type blockFakeProf struct{ mlpFakeProf }
-
-func (f *blockFakeProf) AttentionOut(h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
-	return cpuAttentionOut(f.Backend, h, q, k, v, kCache, vCache, o, rows, pos0, heads, kvHeads, headDim)
-}
-func (f *blockFakeProf) SSMOut(h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
-	return cpuSSMOut(f.Backend, h, xbc, dt, z, state, aNeg, dtBias, dSkip, gnorm, out, rows, heads, kvHeads, headDim, eps)
-}
-func (f *blockFakeProf) MatMulNormed(dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
-	return cpuMatMulNormed(f.Backend, dst, x, norm, eps, w, rows)
+type blockFakeProf struct {
+	fakeProf
+	cpuBlocks
 }
 
-func cpuAttentionOut(b *cpu.Backend, h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+type cpuBlocks struct{ cpuMLPBlock }
+
+func (c cpuBlocks) AttentionOut(h, q, k, v, kCache, vCache runtime.Buffer, o runtime.Weight, rows, pos0, heads, kvHeads, headDim int) (bool, error) {
+	b := c.b
 	if rows != 1 {
 		return false, nil
 	}
@@ -630,7 +622,8 @@ func cpuAttentionOut(b *cpu.Backend, h, q, k, v, kCache, vCache runtime.Buffer, 
 	return true, firstErr(b.Attention(att, q, k, v, kCache, vCache, 1, pos0, heads, kvHeads, headDim), b.MatMul(tmp, att, o, 1), b.Add(h, tmp, o.Rows()))
 }
 
-func cpuSSMOut(b *cpu.Backend, h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
+func (c cpuBlocks) SSMOut(h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias, dSkip, gnorm, out runtime.Weight, rows, heads, kvHeads, headDim int, eps float32) (bool, error) {
+	b := c.b
 	if rows != 1 {
 		return false, nil
 	}
@@ -646,7 +639,8 @@ func cpuSSMOut(b *cpu.Backend, h, xbc, dt, z, state runtime.Buffer, aNeg, dtBias
 		b.GatedRMSNorm(g, y, z, gnorm, 1, heads, headDim, eps), b.MatMul(tmp, g, out, 1), b.Add(h, tmp, out.Rows()))
 }
 
-func cpuMatMulNormed(b *cpu.Backend, dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
+func (c cpuBlocks) MatMulNormed(dst, x runtime.Buffer, norm runtime.Weight, eps float32, w runtime.Weight, rows int) (bool, error) {
+	b := c.b
 	if rows != 1 {
 		return false, nil
 	}

@@ -118,24 +118,9 @@ func TestDecodeStepAttnBlock(t *testing.T) {
 				}
 				b.noAttnO = off
 			})
-			fits := false
-			// The fixture's weight dtype, from its q projection's shader.
-			for _, c := range cmds[0] {
-				if name, ok := strings.CutPrefix(c, "matvec4np_"); ok {
-					for dt, sfx := range dtSuffix {
-						if sfx == name {
-							fits = b.attnOFits(dt, cfg.HeadDim)
-						}
-					}
-				}
-			}
+			fits := attnBlockFits(b, cmds[0], cfg.HeadDim)
 			now, old := cmds[0], cmds[1]
-			blocks, attn := 0, countCmd(old, "attndec")
-			for _, c := range now {
-				if strings.HasPrefix(c, "attno_") {
-					blocks++
-				}
-			}
+			blocks, attn := countPrefix(now, "attno_"), countCmd(old, "attndec")
 			if !fits {
 				// e.g. head dim 24 in bf16: 3 words a head, no power of two.
 				if blocks != 0 || !slices.Equal(now, old) {
@@ -151,6 +136,22 @@ func TestDecodeStepAttnBlock(t *testing.T) {
 			checkStageSaved(t, "the attention block", logits, cmds, attn)
 		})
 	}
+}
+
+// attnBlockFits reports whether the attention block serves the model whose
+// decode step recorded cmds: its weight dtype (from the q projection's
+// shader) and head dim suit it (attnOFits).
+func attnBlockFits(b *Backend, cmds []string, headDim int) bool {
+	for _, c := range cmds {
+		if name, ok := strings.CutPrefix(c, "matvec4np_"); ok {
+			for dt, sfx := range dtSuffix {
+				if sfx == name {
+					return b.attnOFits(dt, headDim)
+				}
+			}
+		}
+	}
+	return false
 }
 
 var _ rt.Buffer = (*buffer)(nil)

@@ -227,6 +227,16 @@ func countCmd(cmds []string, name string) int {
 	return n
 }
 
+// countPrefix counts the commands whose name starts with prefix (a shader
+// family of any dtype, "attno_").
+func countPrefix(cmds []string, prefix string) int {
+	n := 0
+	for _, c := range cmds {
+		n += b2i(strings.HasPrefix(c, prefix))
+	}
+	return n
+}
+
 // TestPairedGLU: gate, up and SwiGLU after the same x become one paired
 // matvec (with the norm folded when x is an RMSNorm output); the result
 // matches the three-dispatch path and a float64 reference within float32
@@ -402,12 +412,7 @@ func TestDecodeStepFused(t *testing.T) {
 			})
 			layers := cfg.NumLayers
 			now, old := cmds[0], cmds[1]
-			pairs := 0
-			for _, c := range now {
-				if strings.HasPrefix(c, "matvec4g_") || strings.HasPrefix(c, "matvec4ng_") {
-					pairs++
-				}
-			}
+			pairs := countPrefix(now, "matvec4g_") + countPrefix(now, "matvec4ng_")
 			attn := countCmd(now, "attndec")
 			t.Logf("%d layers (%d attention): %d commands, %d barriers; before: %d commands, %d barriers",
 				layers, attn, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
@@ -692,12 +697,7 @@ func TestDecodeStepConvFold(t *testing.T) {
 			if mamba > 0 {
 				mambaFixtures++
 			}
-			folded := 0
-			for _, c := range now {
-				if strings.HasPrefix(c, "matvec4nc_") {
-					folded++
-				}
-			}
+			folded := countPrefix(now, "matvec4nc_")
 			t.Logf("%d Mamba layers: %d commands, %d barriers; conv as its own dispatch: %d commands, %d barriers",
 				mamba, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
 			if folded != mamba || countCmd(now, "conv1d") != 0 {

@@ -665,20 +665,19 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 	alloc := func(n int) rt.Buffer { return filled(b, be, n, pattern23) }
 	xn := alloc(D)
 	invFreq := alloc(hd / 2)
-	// proj records dst_i = RMSNorm(h)·w_iᵀ as runtime/session.go does.
-	proj := func(pairs ...any) error {
-		for i := 0; i < len(pairs); i += 2 {
-			dst, w := pairs[i].(rt.Buffer), pairs[i+1].(rt.Weight)
+	// proj records dst[i] = RMSNorm(h)·w[i]ᵀ as runtime/session.go does.
+	proj := func(dst [3]rt.Buffer, w [3]rt.Weight) error {
+		if be.noNormFold {
+			if err := be.RMSNorm(xn, h, gn, 1, D, 1e-5); err != nil {
+				return err
+			}
+		}
+		for i := range dst {
 			if be.noNormFold {
-				if i == 0 {
-					if err := be.RMSNorm(xn, h, gn, 1, D, 1e-5); err != nil {
-						return err
-					}
-				}
-				if err := be.MatMul(dst, xn, w, 1); err != nil {
+				if err := be.MatMul(dst[i], xn, w[i], 1); err != nil {
 					return err
 				}
-			} else if ok, err := be.MatMulNormed(dst, h, gn, 1e-5, w, 1); err != nil || !ok {
+			} else if ok, err := be.MatMulNormed(dst[i], h, gn, 1e-5, w[i], 1); err != nil || !ok {
 				return cmp.Or(err, fmt.Errorf("norm not folded"))
 			}
 		}
@@ -701,7 +700,7 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 			kc, vc := alloc((ctx+1)*kv*hd), alloc((ctx+1)*kv*hd)
 			run = func(j int) error {
 				w := ws[j%copies]
-				if err := firstBenchErr(proj(q, w.q, k, w.k, v, w.v),
+				if err := firstBenchErr(proj([3]rt.Buffer{q, k, v}, [3]rt.Weight{w.q, w.k, w.v}),
 					be.RoPE(q, 1, heads, hd, ctx-1, invFreq), be.RoPE(k, 1, kv, hd, ctx-1, invFreq)); err != nil {
 					return err
 				}
@@ -730,7 +729,7 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 			conv, state := alloc(3*xw), filled(b, be, n*hd, zero)
 			run = func(j int) error {
 				w := ws[j%copies]
-				if err := firstBenchErr(proj(z, w.z, xbc, w.xbc, dtv, w.dt),
+				if err := firstBenchErr(proj([3]rt.Buffer{z, xbc, dtv}, [3]rt.Weight{w.z, w.xbc, w.dt}),
 					be.Conv1D(xbcC, xbc, conv, cw, cb, 1, xw)); err != nil {
 					return err
 				}

@@ -174,11 +174,7 @@ func TestDecodeStepMLPBlock(t *testing.T) {
 			})
 			layers := cfg.NumLayers
 			now, old := cmds[0], cmds[1]
-			blocks, snaps := 0, 0
-			for _, c := range now {
-				blocks += b2i(strings.HasPrefix(c, "mlp_"))
-				snaps += b2i(strings.HasPrefix(c, "matvec4rc_"))
-			}
+			blocks, snaps := countPrefix(now, "mlp_"), countPrefix(now, "matvec4rc_")
 			t.Logf("%d layers: %d commands, %d barriers; without the block: %d commands, %d barriers",
 				layers, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
 			if blocks != layers || snaps != layers || countCmd(now, "other") != countCmd(old, "other") {

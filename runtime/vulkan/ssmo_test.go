@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/mmbformat/mmb/format"
@@ -166,12 +165,7 @@ func TestDecodeStepSSMBlock(t *testing.T) {
 			}
 			ran = true
 			now, old := cmds[0], cmds[1]
-			mamba, blocks := countCmd(old, "ssmscan"), 0
-			for _, c := range now {
-				if strings.HasPrefix(c, "ssmo_") {
-					blocks++
-				}
-			}
+			mamba, blocks := countCmd(old, "ssmscan"), countPrefix(now, "ssmo_")
 			t.Logf("%d Mamba layers: %d commands, %d barriers; without the block: %d commands, %d barriers",
 				mamba, len(now), countCmd(now, "|"), len(old), countCmd(old, "|"))
 			if mamba == 0 || blocks != mamba || countCmd(now, "ssmscan")+countCmd(now, "gatednorm") != 0 {
