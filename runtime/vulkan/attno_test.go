@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -111,11 +110,7 @@ func TestAttentionOut(t *testing.T) {
 func TestDecodeStepAttnBlock(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
-			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			logits, cmds, cfg, b := decodeStepOnOff(t, path, func(b *Backend, off bool) {
-				if b.mlpF == 0 {
-					t.Skipf("%s: no float atomic add or subgroup shuffle", b.dev.Name)
-				}
+			logits, cmds, cfg, b := blockStepOnOff(t, name, func(b *Backend, off bool) {
 				b.noAttnO = off
 			})
 			fits := attnBlockFits(b, cmds[0], cfg.HeadDim)

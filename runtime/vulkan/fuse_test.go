@@ -381,6 +381,19 @@ func decodeStepOnOff(t *testing.T, path string, set func(b *Backend, off bool)) 
 	return logits, cmds, cfg, on
 }
 
+// blockStepOnOff is decodeStepOnOff on fixture name for the one-dispatch
+// blocks' tests: skipped where the device lacks them (blockBackend).
+func blockStepOnOff(t *testing.T, name string, set func(b *Backend, off bool)) (logits [2][]float32, cmds [2][]string, cfg *format.Config, on *Backend) {
+	t.Helper()
+	path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
+	return decodeStepOnOff(t, path, func(b *Backend, off bool) {
+		if b.mlpF == 0 {
+			t.Skipf("%s: no float atomic add or subgroup shuffle: no one-dispatch blocks", b.dev.Name)
+		}
+		set(b, off)
+	})
+}
+
 // checkStageSaved: the step with the change has saved barriers fewer than
 // the one without, and its logits agree within hfref.SelfTol.
 func checkStageSaved(t *testing.T, what string, logits [2][]float32, cmds [2][]string, saved int) {

@@ -5,7 +5,6 @@ package vulkan
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -162,11 +161,7 @@ func TestMLPBlock(t *testing.T) {
 func TestDecodeStepMLPBlock(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
-			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			logits, cmds, cfg, _ := decodeStepOnOff(t, path, func(b *Backend, off bool) {
-				if b.mlpF == 0 {
-					t.Skipf("%s: no float atomic add or subgroup shuffle: the MLP block is not used", b.dev.Name)
-				}
+			logits, cmds, cfg, _ := blockStepOnOff(t, name, func(b *Backend, off bool) {
 				b.noAttnO, b.noSSMO = true, true // TestDecodeStepAttnBlock, TestDecodeStepSSMBlock
 				if off {
 					b.mlpF = 0

@@ -5,7 +5,6 @@ package vulkan
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -112,11 +111,7 @@ func TestMatMulNormed(t *testing.T) {
 func TestDecodeStepNormFold(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
-			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			logits, cmds, cfg, b := decodeStepOnOff(t, path, func(b *Backend, off bool) {
-				if b.mlpF == 0 {
-					t.Skipf("%s: no float atomic add or subgroup shuffle", b.dev.Name)
-				}
+			logits, cmds, cfg, b := blockStepOnOff(t, name, func(b *Backend, off bool) {
 				b.noNormFold, b.noSnapFold = off, off
 			})
 			layers := cfg.NumLayers

@@ -5,7 +5,6 @@ package vulkan
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -150,11 +149,7 @@ func TestDecodeStepSSMBlock(t *testing.T) {
 	ran := false
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
-			path := hfref.Convert(t, filepath.Join(fixtures, name), 0)
-			logits, cmds, cfg, _ := decodeStepOnOff(t, path, func(b *Backend, off bool) {
-				if b.mlpF == 0 {
-					t.Skipf("%s: no float atomic add or subgroup shuffle", b.dev.Name)
-				}
+			logits, cmds, cfg, _ := blockStepOnOff(t, name, func(b *Backend, off bool) {
 				b.noSSMO = off
 			})
 			if cfg.Mamba == nil {
