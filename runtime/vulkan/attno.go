@@ -178,9 +178,9 @@ func (b *Backend) snapBuf(size uint64) (C.VkBuffer, error) {
 // oprojRound: output-projection words per lane in flight in the attention
 // and SSM blocks (oproj.glsl's OU), 8 (one round for a 256-row chunk of f16
 // at head dim 64) and 4 for Q8_0 (one round there: 16 values a word). On
-// the H200 (bench/RESULTS.md, session 6), in decode tokens/s against one
-// word at a time: f16 pure attention 765 against 751, 100 % Mamba 698
-// against 670; Q8_0 823 at 4 words, 793 at 8, 817 at 1.
+// the H200 (BenchmarkDecodeKnobs in bench/gpu/eval9/eval9.txt), in decode
+// tokens/s against one word at a time: f16 pure attention 765 against 751,
+// 100 % Mamba 698 against 670; Q8_0 823 at 4 words, 793 at 8, 817 at 1.
 const (
 	oprojRound   = 8
 	oprojRoundQ8 = 4
