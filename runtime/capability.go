@@ -112,3 +112,25 @@ type NormedMatMul interface {
 	// these arguments; the caller then runs RMSNorm and MatMul.
 	MatMulNormed(dst, x Buffer, norm Weight, eps float32, w Weight, rows int) (bool, error)
 }
+
+// TokenFeeder is implemented by backends that queue ops (GPUs) and can hand
+// a decode step's greedy token to the next step on the device. Greedy
+// decoding then records step n+1 while the device runs step n and reads
+// each token once its step is done, so the device does not wait for the host
+// between steps (on the H200 the host takes ~150 µs to record a 16-layer
+// step).
+type TokenFeeder interface {
+	// EmbedFed does Embed for one row whose id is the float-encoded integer
+	// that Argmax wrote at ids[off].
+	EmbedFed(dst Buffer, table Weight, ids Buffer, off int) error
+	// SubmitRead starts the ops queued so far, followed by a copy of
+	// src[off], without waiting for them, and returns a ticket for the
+	// copied value.
+	SubmitRead(src Buffer, off int) (Ticket, error)
+	// Await waits for a ticket's submission and returns its value. A ticket
+	// stays valid for at least two later SubmitReads.
+	Await(t Ticket) (float32, error)
+}
+
+// Ticket names a value SubmitRead will copy back.
+type Ticket uint64

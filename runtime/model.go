@@ -29,6 +29,10 @@ type Options struct {
 	// layers (then every SubmitLayers), so that the device starts before a
 	// whole group is recorded. 0 means SubmitLayers.
 	SubmitFirst int
+	// HostFeed: Greedy reads each token back before it records the next
+	// step, even on a backend that could feed it on the device
+	// (TokenFeeder): the baseline against which the device feed is measured.
+	HostFeed bool
 }
 
 // DefaultMaxContext caps the default KV cache so that a model with a 128k
@@ -44,8 +48,9 @@ type Model struct {
 	b       Backend
 	maxCtx  int
 	chunk   int
-	submit  int // SubmitLayers resolved; 0: never
-	first   int // SubmitFirst resolved
+	submit  int         // SubmitLayers resolved; 0: never
+	first   int         // SubmitFirst resolved
+	feed    TokenFeeder // nil: Greedy reads each token before the next step
 	embed   Weight
 	layers  []layer
 	norm    Weight
@@ -147,6 +152,9 @@ func Load(f *format.File, rev *format.Revision, b Backend, o Options) (*Model, e
 	}
 	if _, ok := b.(Submitter); !ok || m.submit < 0 {
 		m.submit = 0
+	}
+	if f, ok := b.(TokenFeeder); ok && !o.HostFeed {
+		m.feed = f
 	}
 	m.first = m.submit
 	if o.SubmitFirst > 0 {
@@ -316,3 +324,7 @@ func (m *Model) PrefillChunk() int { return m.chunk }
 
 // Backend is the backend the model runs on.
 func (m *Model) Backend() Backend { return m.b }
+
+// DeviceFeed reports whether Greedy feeds each step's token to the next on
+// the backend, queueing steps ahead of the host (TokenFeeder, not HostFeed).
+func (m *Model) DeviceFeed() bool { return m.feed != nil }

@@ -26,6 +26,12 @@ type Session struct {
 	argmax  []float32
 	capture bool
 	hidden  [][]float32
+
+	// While Greedy feeds tokens on the device: fed makes a step embed the
+	// token the step before left in sc.argmax; queued makes a step end by
+	// submitting a read of its argmax into ticket instead of waiting.
+	fed, queued bool
+	ticket      Ticket
 }
 
 type scratch struct {
@@ -198,6 +204,78 @@ func (s *Session) StepArgmax(id int) (int, error) {
 	return int(s.argmax[0]), nil
 }
 
+// Greedy runs greedy decode steps: the first feeds id, each later one the
+// token the step before chose (the argmax of its logits, first on ties),
+// and emit receives each step's choice in order. It runs n steps, or stops
+// after the step whose choice emit refuses (returns false); that refused
+// token is fed too (one more step), whatever the backend: on one that feeds
+// the choices on the device (TokenFeeder) that step is already running when
+// emit sees the token. Pos counts every token fed.
+func (s *Session) Greedy(id, n int, emit func(int) bool) error {
+	if n <= 0 {
+		return nil
+	}
+	if err := s.check(n); err != nil {
+		return err
+	}
+	if s.m.feed == nil || s.capture {
+		for i := 0; i < n; i++ {
+			next, err := s.StepArgmax(id)
+			if err != nil {
+				return err
+			}
+			if !emit(next) {
+				if i < n-1 {
+					_, err = s.StepArgmax(next)
+				}
+				return err
+			}
+			id = next
+		}
+		return nil
+	}
+	if err := s.greedyFed(id, n, emit); err != nil {
+		return fmt.Errorf("runtime: greedy decode at position %d: %w (session must be Reset)", s.pos, err)
+	}
+	return nil
+}
+
+// greedyFed is Greedy on a TokenFeeder: step i+1 is queued before step i's
+// token is read.
+func (s *Session) greedyFed(id, n int, emit func(int) bool) error {
+	defer func() { s.fed, s.queued = false, false }()
+	var one [1]int
+	one[0] = id
+	s.queued = true
+	if err := s.forward(one[:], false, true); err != nil {
+		return err
+	}
+	s.fed = true
+	V := s.m.Config.VocabSize
+	for i := 0; i < n; i++ {
+		t := s.ticket
+		if i < n-1 {
+			if err := s.chunk(one[:], false, true, true, 0); err != nil {
+				return err
+			}
+		}
+		v, err := s.m.feed.Await(t)
+		if err != nil {
+			return err
+		}
+		tok := int(v)
+		if tok < 0 || tok >= V || float32(tok) != v {
+			return fmt.Errorf("the device chose token %v, outside the vocabulary of %d", v, V)
+		}
+		if !emit(tok) {
+			break
+		}
+	}
+	// The step after a refused token may still run: wait for it, so that
+	// the session's state is settled when Greedy returns.
+	return s.m.b.Sync()
+}
+
 func (s *Session) run(ids []int, all bool) error {
 	return s.forward(ids, all, false)
 }
@@ -299,7 +377,11 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	D, I := c.HiddenSize, c.IntermediateSize
 	eps := float32(c.RMSNormEps)
 	pos0 := s.pos
-	if err := b.Embed(sc.h, m.embed, s.ids); err != nil {
+	if s.fed {
+		if err := m.feed.EmbedFed(sc.h, m.embed, sc.argmax, 0); err != nil {
+			return err
+		}
+	} else if err := b.Embed(sc.h, m.embed, s.ids); err != nil {
 		return err
 	}
 	if err := s.record(0, sc.h, R); err != nil {
@@ -385,7 +467,9 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 			if err := s.record(li+1, sc.h, R); err != nil {
 				return err
 			}
-			if ran := li + 1; m.submit > 0 && ran >= m.first && (ran-m.first)%m.submit == 0 {
+			// A queued step is recorded while the one before runs: starting
+			// it early would gain nothing and cost submissions.
+			if ran := li + 1; m.submit > 0 && !s.queued && ran >= m.first && (ran-m.first)%m.submit == 0 {
 				if err := b.(Submitter).Submit(); err != nil {
 					return err
 				}
@@ -435,6 +519,11 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	}
 	if argmax {
 		if err := b.Argmax(sc.argmax, sc.lastLogits, 1, V); err != nil {
+			return err
+		}
+		if s.queued {
+			var err error
+			s.ticket, err = m.feed.SubmitRead(sc.argmax, 0)
 			return err
 		}
 		return b.Read(s.argmax, sc.argmax, 0)

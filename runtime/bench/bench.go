@@ -39,6 +39,7 @@ type Options struct {
 	PrefillChunk  int   // rows per forward pass of a prefill; 0: the runtime's default
 	SubmitLayers  int   // runtime.Options.SubmitLayers (0: default, negative: off)
 	SubmitFirst   int   // runtime.Options.SubmitFirst (0: SubmitLayers)
+	HostFeed      bool  // runtime.Options.HostFeed
 	MatvecSplit   int   // vulkan.Options.MatvecSplit (0: default, 1: never)
 	MLPFeatures   int   // vulkan.Options.MLPFeatures (0: default, -1: no one-dispatch MLP block)
 	RowPairs      int   // vulkan.Options.MatvecRowPairs (0: default, 1: all, -1: none)
@@ -129,6 +130,10 @@ type Decode struct {
 	LimitTokensPerSec float64 `json:"limit_tokens_per_sec"`
 	// BandwidthFraction is weight bytes × tokens/s ÷ bandwidth.
 	BandwidthFraction float64 `json:"bandwidth_fraction"`
+	// Feed says how a step's greedy token reaches the next step: "device"
+	// (the steps are queued ahead of the host, runtime.TokenFeeder) or
+	// "host" (read back before the next step is recorded).
+	Feed string `json:"feed"`
 }
 
 // Prefill is prompt processing of one length from an empty context.
@@ -260,7 +265,7 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 		need = max(need, n+o.ContextTokens)
 	}
 	res.MaxContext = need
-	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers, SubmitFirst: o.SubmitFirst}
+	ropts := runtime.Options{MaxContext: need, PrefillChunk: o.PrefillChunk, SubmitLayers: o.SubmitLayers, SubmitFirst: o.SubmitFirst, HostFeed: o.HostFeed}
 
 	b, err := open()
 	if err != nil {
@@ -324,6 +329,10 @@ func Measure(f *format.File, rev *format.Revision, open func() (runtime.Backend,
 	}
 	d := &res.Decode
 	d.PromptTokens, d.Tokens, d.TokensPerSec = o.PromptTokens, o.DecodeTokens, median(rates)
+	d.Feed = "host"
+	if m.DeviceFeed() {
+		d.Feed = "device"
+	}
 	d.MsPerToken = 1e3 / d.TokensPerSec
 	if bw := res.Bandwidth.BytesPerSec; bw > 0 {
 		d.LimitTokensPerSec = bw / float64(res.Weights.BytesPerToken)
@@ -474,15 +483,7 @@ func warmUp(s *runtime.Session, vocab, warm, prompt, steps int) error {
 }
 
 func decode(s *runtime.Session, n int) error {
-	tok := 1
-	for i := 0; i < n; i++ {
-		next, err := s.StepArgmax(tok)
-		if err != nil {
-			return err
-		}
-		tok = next
-	}
-	return nil
+	return s.Greedy(1, n, func(int) bool { return true })
 }
 
 // ids is a reproducible prompt of n tokens spread over the vocabulary.

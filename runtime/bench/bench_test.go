@@ -338,7 +338,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("--json-out file: %v", err)
 	}
 	checkResult(t, &side, []int{32, 252})
-	for _, want := range []string{"model      " + path, "4 layers (0 attention, 4 Mamba-2)", "bandwidth  ", "\ndecode: batch 1, greedy, 8 tokens after a 4-token prompt\n",
+	for _, want := range []string{"model      " + path, "4 layers (0 attention, 4 Mamba-2)", "bandwidth  ", "\ndecode: batch 1, greedy, 8 tokens after a 4-token prompt, each fed to the next step by the host\n",
 		"prefill from an empty context", "decode at long context", "profile: decode (2 tokens;", "profile: prefill 48 (48 tokens;", "  MatMul lm_head\n", "  SSMScan\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

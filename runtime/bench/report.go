@@ -38,7 +38,7 @@ func WriteTable(w io.Writer, r *Result) error {
 		fmt.Fprint(tw, "\t\n")
 	}
 	d := r.Decode
-	fmt.Fprintf(tw, "\ndecode: batch 1, greedy, %d tokens after a %d-token prompt\n", d.Tokens, d.PromptTokens)
+	fmt.Fprintf(tw, "\ndecode: batch 1, greedy, %d tokens after a %d-token prompt, each fed to the next step by the %s\n", d.Tokens, d.PromptTokens, d.Feed)
 	row("tok/s", "ms/token", "limit tok/s", "fraction of bandwidth")
 	row(f1(d.TokensPerSec), fmt.Sprintf("%.3f", d.MsPerToken), f1(d.LimitTokensPerSec), fmt.Sprintf("%.3f", d.BandwidthFraction))
 	if len(r.Prefill) > 0 {

@@ -28,6 +28,16 @@ func TestMeasureVulkan(t *testing.T) {
 	if r.Backend != "vulkan" || !strings.Contains(r.Bandwidth.Method, "vkCmdCopyBuffer") {
 		t.Errorf("backend %q, bandwidth by %q", r.Backend, r.Bandwidth.Method)
 	}
+	if r.Decode.Feed != "device" {
+		t.Errorf("decode fed by the %q, want the device (vulkan is a runtime.TokenFeeder)", r.Decode.Feed)
+	}
+	o.HostFeed, o.Prefill, o.Contexts, o.Profile = true, nil, nil, false
+	if r, err = Measure(f, rev, open, o, new(bytes.Buffer)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Decode.Feed != "host" {
+		t.Errorf("decode with HostFeed fed by the %q, want the host", r.Decode.Feed)
+	}
 	// The Vulkan backend is a runtime.Profiler: ops are timed on the device.
 	for _, p := range r.Profile {
 		if !strings.HasPrefix(p.Method, "device timestamps") {

@@ -126,8 +126,14 @@ type Backend struct {
 	pipes map[pipeKey]C.VkPipeline
 	sets  map[[nbind]C.VkBuffer]C.VkDescriptorSet
 
-	cmds     []C.mmb_cmd
-	submits  int  // early submissions (Submit), for tests
+	cmds    []C.mmb_cmd
+	submits int // early submissions (Submit, SubmitRead), for tests
+	// slotGen counts the submissions into each ring slot; feed holds
+	// SubmitRead's tickets and the host memory their values land in
+	// (feed.go).
+	slotGen  [C.MMB_RING]uint64
+	slotOut  C.uint32_t // mmb_submit's slot (a local would escape per call)
+	feed     feedState
 	inFlight bool // early submissions not yet waited for (flush waits)
 	// stageXfer: a copy or fill was recorded since the last barrier;
 	// xferNext: the command being recorded is one (hazard's barrier choice).
@@ -489,7 +495,7 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 			name string
 			spec []uint32
 		}{{"rmsnorm", specRow}, {"rmsnorm_sg", specNorm}, {"argmax", specRow}, {"argmaxpart", specRow}, {"argmaxmerge", specRow},
-			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem},
+			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem}, {"embedf", specElem},
 			{"attndec", []uint32{wgAttnDec}}, {"attndec", specAttnOne}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
 			b.pipeline(p.name, p.spec)
 		}
@@ -703,7 +709,7 @@ func (b *Backend) Close() error {
 	for _, d := range b.owned {
 		b.destroy(d)
 	}
-	for _, h := range append(b.arena, b.readback, b.staging) {
+	for _, h := range append(b.arena, b.readback, b.staging, b.feed.back) {
 		if h != nil {
 			b.destroy(h.devBuf)
 		}
@@ -1008,7 +1014,7 @@ func (b *Backend) Embed(dst rt.Buffer, table rt.Weight, ids []int32) error {
 	}
 	total := rows * w.cols
 	return b.dispatch("embed", specElem, ceilDiv(total, wgElem), []C.VkBuffer{w.h, h, d.h}, 1<<2,
-		uint32(total), uint32(w.cols), uint32(w.dt), w.so, uint32(off/4))
+		uint32(total), uint32(w.cols), uint32(w.dt), w.so, uint32(off/4), uint32(w.rows))
 }
 
 // Submit implements runtime.Submitter: the commands recorded so far start on
@@ -1031,7 +1037,15 @@ func (b *Backend) submit() error {
 	if len(b.cmds) == 0 || b.prof != nil {
 		return nil
 	}
-	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)))
+	_, err := b.submitSlot(false)
+	return err
+}
+
+// submitSlot submits the recorded commands into the next ring slot (host:
+// ending with a barrier for host reads) and returns the slot.
+func (b *Backend) submitSlot(host bool) (int, error) {
+	r := C.mmb_submit(b.ctx, &b.cmds[0], C.uint32_t(len(b.cmds)), cbool(host), &b.slotOut)
+	slot := b.slotOut
 	b.cmds = b.cmds[:0]
 	b.barrierAt = -1
 	b.fresh = b.fresh[:0]
@@ -1040,7 +1054,8 @@ func (b *Backend) submit() error {
 	b.inFlight = true
 	if err := check("submit commands", r); err != nil {
 		b.err = err
-		return err
+		return 0, err
 	}
-	return nil
+	b.slotGen[slot]++
+	return int(slot), nil
 }

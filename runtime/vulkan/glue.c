@@ -834,19 +834,30 @@ static int wait_fence(mmb_ctx *c, VkFence f) {
 // mmb_submit records cmds into the next ring slot and submits them without
 // waiting (after waiting for that slot's previous use). Pipeline barriers
 // order work across submissions to the one queue, so the caller records the
-// barriers it needs as if it were one command stream.
-int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n) {
+// barriers it needs as if it were one command stream. With host set, the
+// submission ends with a barrier that makes its writes visible to host reads
+// after mmb_wait_slot. *slot (if not NULL) receives the ring slot used.
+int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n, int host, uint32_t *slot) {
 	uint32_t k = c->ring_next;
 	int r;
 	if (c->ring_busy[k]) {
 		c->ring_busy[k] = 0;
 		if ((r = wait_fence(c, c->ring_fence[k])) != VK_SUCCESS) return r;
 	}
-	if ((r = record(c, c->ring_cb[k], cmds, n, 0)) != VK_SUCCESS) return r;
+	if ((r = record(c, c->ring_cb[k], cmds, n, host)) != VK_SUCCESS) return r;
 	if ((r = submit(c, c->ring_cb[k], c->ring_fence[k])) != VK_SUCCESS) return r;
 	c->ring_busy[k] = 1;
 	c->ring_next = (k + 1) % MMB_RING;
+	if (slot) *slot = k;
 	return VK_SUCCESS;
+}
+
+// mmb_wait_slot waits for the submission in ring slot k, if it has not been
+// waited for yet (by this, by mmb_run or by the slot's reuse).
+int mmb_wait_slot(mmb_ctx *c, uint32_t k) {
+	if (k >= MMB_RING || !c->ring_busy[k]) return VK_SUCCESS;
+	c->ring_busy[k] = 0;
+	return wait_fence(c, c->ring_fence[k]);
 }
 
 // mmb_wait_idle waits until the device has finished all submitted work

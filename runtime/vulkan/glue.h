@@ -83,8 +83,11 @@ int mmb_set_create(mmb_ctx *c, const VkBuffer *bufs, VkDescriptorSet *out);
 // (also for every earlier mmb_submit).
 int mmb_run(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
 // Records cmds into the next of MMB_RING command buffers and submits them
-// without waiting.
-int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n);
+// without waiting; host: end with a barrier for host reads; *slot: the ring
+// slot used.
+int mmb_submit(mmb_ctx *c, const mmb_cmd *cmds, uint32_t n, int host, uint32_t *slot);
+// Waits for the submission in ring slot k unless that is done already.
+int mmb_wait_slot(mmb_ctx *c, uint32_t k);
 int mmb_wait_idle(mmb_ctx *c);
 
 // Timestamp query pools (mmbbench --profile).

@@ -769,7 +769,8 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 // process on one loaded model: mmbbench runs a configuration per process,
 // and the machine drifts by a few per cent between processes, as much as
 // these differences. Each variant reports its median tokens/s over the
-// rounds (96 greedy tokens after a 16-token prompt each).
+// rounds (96 greedy tokens after a 16-token prompt each, fed to the next
+// step on the device, as mmbbench does; host-feed reads each back first).
 func BenchmarkDecodeKnobs(b *testing.B) {
 	path := os.Getenv("MMB_DECODE_MODEL")
 	if path == "" {
@@ -792,14 +793,16 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 	variants := []struct {
 		name string
 		set  func(off bool)
+		host bool
 	}{
-		{"as-is", func(bool) {}},
-		{"no-ssm-block", func(off bool) { be.noSSMO = off }},
-		{"no-norm-fold", func(off bool) { be.noNormFold, be.noSnapFold = off, off }},
-		{"no-snap-fold", func(off bool) { be.noSnapFold = off }},
-		{"no-attn-block", func(off bool) { be.noAttnO = off }},
-		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }},
-		{"attn-ku1", func(off bool) { be.attnKU = b2i(off) }},
+		{"as-is", func(bool) {}, false},
+		{"host-feed", func(bool) {}, true},
+		{"no-ssm-block", func(off bool) { be.noSSMO = off }, false},
+		{"no-norm-fold", func(off bool) { be.noNormFold, be.noSnapFold = off, off }, false},
+		{"no-snap-fold", func(off bool) { be.noSnapFold = off }, false},
+		{"no-attn-block", func(off bool) { be.noAttnO = off }, false},
+		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }, false},
+		{"attn-ku1", func(off bool) { be.attnKU = b2i(off) }, false},
 	}
 	const rounds, tokens = 7, 96
 	prompt := spreadIDs(16, m.Config.VocabSize)
@@ -816,10 +819,14 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 				}
 				id := 1
 				t0 := time.Now()
-				for range tokens {
-					if id, err = s.StepArgmax(id); err != nil {
-						b.Fatal(err)
+				if v.host {
+					for range tokens {
+						if id, err = s.StepArgmax(id); err != nil {
+							b.Fatal(err)
+						}
 					}
+				} else if err := s.Greedy(id, tokens, func(int) bool { return true }); err != nil {
+					b.Fatal(err)
 				}
 				tps[i] = append(tps[i], tokens/time.Since(t0).Seconds())
 				v.set(false)

@@ -198,8 +198,28 @@ func CheckClose(t testing.TB, what string, got, want []float32, tol float64) {
 }
 
 // Greedy runs prompt and then n greedy tokens through the decode path
-// (StepArgmax, which argmaxes on the backend) and returns prompt+tokens.
+// (Session.Greedy: on a backend that feeds tokens on the device, the steps
+// are queued ahead of the host) and returns prompt+tokens.
 func Greedy(t testing.TB, s *runtime.Session, prompt []int, n int) []int {
+	t.Helper()
+	out := append([]int(nil), prompt...)
+	logits, err := s.Prefill(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, Argmax(logits))
+	if err := s.Greedy(out[len(out)-1], n-1, func(id int) bool { out = append(out, id); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if s.Pos() != len(out)-1 {
+		t.Errorf("Pos() = %d after Greedy, want %d", s.Pos(), len(out)-1)
+	}
+	return out
+}
+
+// GreedySteps is Greedy one StepArgmax at a time (the host reads each token
+// before the next step).
+func GreedySteps(t testing.TB, s *runtime.Session, prompt []int, n int) []int {
 	t.Helper()
 	out := append([]int(nil), prompt...)
 	logits, err := s.Prefill(prompt)
@@ -263,12 +283,15 @@ func CheckModel(t *testing.T, r *Ref, open func(runtime.Options) *runtime.Model)
 	}
 	s.CaptureHidden(false)
 
-	// Greedy through the decode path equals HF's 16 greedy tokens.
-	if err := s.Reset(); err != nil {
-		t.Fatal(err)
-	}
-	if g := Greedy(t, s, r.IDs, len(r.Greedy)-T); !slices.Equal(g, r.Greedy) {
-		t.Errorf("greedy ids\n got %v\nwant %v", g[T:], r.Greedy[T:])
+	// Greedy through the decode path equals HF's 16 greedy tokens, step by
+	// step and queued.
+	for _, greedy := range []func(testing.TB, *runtime.Session, []int, int) []int{GreedySteps, Greedy} {
+		if err := s.Reset(); err != nil {
+			t.Fatal(err)
+		}
+		if g := greedy(t, s, r.IDs, len(r.Greedy)-T); !slices.Equal(g, r.Greedy) {
+			t.Errorf("greedy ids\n got %v\nwant %v", g[T:], r.Greedy[T:])
+		}
 	}
 
 	// Decode path: the first token by prefill, then steps, gives every
