@@ -25,6 +25,17 @@ type LM interface {
 	MaxPositions() int
 }
 
+// GreedyLM is an LM that runs greedy steps itself (runtime.Session): Run
+// hands it the decode loop when the sampling is greedy, so that a GPU
+// backend can queue each step before the host has read the token before.
+type GreedyLM interface {
+	LM
+	// Greedy feeds id and then each step's greedy choice, n steps, passing
+	// the choices to emit; it stops early after the step whose choice emit
+	// refuses (that token is fed as well).
+	Greedy(id, n int, emit func(int) bool) error
+}
+
 // Detokenizer turns ids into text as they arrive.
 type Detokenizer interface {
 	Add(id int) string // complete UTF-8 text only
@@ -108,16 +119,15 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 		}
 		return nil
 	}
-	t1 := time.Now()
-	for res.NewTokens < o.MaxNew {
-		id := s.Pick(logits, res.IDs)
+	// accept takes a chosen token and reports whether generation goes on.
+	var werr error
+	accept := func(id int) bool {
 		res.NewTokens++
-		if contains(o.StopIDs, id) {
-			res.IDs = append(res.IDs, id)
-			res.StopReason = "stop_id"
-			break
-		}
 		res.IDs = append(res.IDs, id)
+		if contains(o.StopIDs, id) {
+			res.StopReason = "stop_id"
+			return false
+		}
 		if o.Detok != nil {
 			text.WriteString(o.Detok.Add(id))
 			if cut, ok := stopAt(text.String(), o.StopStrings); ok {
@@ -125,21 +135,44 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 				text.Reset()
 				text.WriteString(t)
 				res.StopReason = "stop_string"
-				break
+				return false
 			}
-			if err := flushText(false); err != nil {
+			if werr = flushText(false); werr != nil {
+				return false
+			}
+		}
+		return res.NewTokens < o.MaxNew
+	}
+	t1 := time.Now()
+	id := s.Pick(logits, res.IDs)
+	if g, ok := lm.(GreedyLM); ok && greedy(o.Sampling) {
+		// The steps after the first pick: as many as MaxNew still allows
+		// and the context holds.
+		n := min(o.MaxNew-1, lm.MaxPositions()-lm.Pos())
+		if accept(id) && n > 0 {
+			if err := g.Greedy(id, n, accept); err != nil {
 				return nil, err
 			}
 		}
-		if res.NewTokens == o.MaxNew {
-			break
+		if werr != nil {
+			return nil, werr
 		}
-		if lm.Pos() >= lm.MaxPositions() {
+		if res.StopReason == "length" && res.NewTokens < o.MaxNew {
 			res.StopReason = "context"
-			break
 		}
-		if logits, err = lm.Step(id); err != nil {
-			return nil, err
+	} else {
+		for accept(id) {
+			if lm.Pos() >= lm.MaxPositions() {
+				res.StopReason = "context"
+				break
+			}
+			if logits, err = lm.Step(id); err != nil {
+				return nil, err
+			}
+			id = s.Pick(logits, res.IDs)
+		}
+		if werr != nil {
+			return nil, werr
 		}
 	}
 	res.DecodeTime = time.Since(t1)
@@ -151,6 +184,12 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 	}
 	res.Text = text.String()
 	return res, nil
+}
+
+// greedy reports whether p picks the largest logit as it is (no penalty),
+// the choice a backend's Argmax makes.
+func greedy(p sample.Params) bool {
+	return (p.Temperature <= 0 || p.TopK == 1) && (p.RepetitionPenalty <= 0 || p.RepetitionPenalty == 1)
 }
 
 func contains(ids []int, id int) bool {
