@@ -26,8 +26,10 @@ func TestRunGreedy(t *testing.T) {
 	path := hfref.Convert(t, gocoder, 0)
 	cases := hfref.Gocoder(t, gocoder+"/reference_logits.npz")
 	backends := map[string]func() (runtime.Backend, error){
-		"cpu":    func() (runtime.Backend, error) { return cpu.New(cpu.Options{Threads: 1}), nil },
-		"vulkan": func() (runtime.Backend, error) { return vulkan.New(vulkan.Options{Device: vulkan.AutoDevice, CacheDir: "-"}) },
+		"cpu": func() (runtime.Backend, error) { return cpu.New(cpu.Options{Threads: 1}), nil },
+		"vulkan": func() (runtime.Backend, error) {
+			return vulkan.New(vulkan.Options{Device: vulkan.AutoDevice, CacheDir: "-"})
+		},
 	}
 	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
