@@ -4,7 +4,11 @@
 # f16, q8_0 attention), mmbbench on each (bandwidth, decode, prefill, long
 # context, profile), and HF transformers on the same GPU and checkpoint, so
 # the ratios come from one run. Also a plain copy of the checkpoint as the
-# conversion baseline. Log: $OUT/final.txt; JSON: $OUT/bench-*.json, $OUT/hf.json.
+# conversion baseline. Since session 7 also: decode with each greedy token read
+# back by the host before the next step (--host-feed, the baseline of the
+# device feed) and with the first early submission after 1 layer, and the
+# in-process decode knobs (BenchmarkDecodeKnobs) on the f16 models.
+# Log: $OUT/final.txt; JSON: $OUT/bench-*.json, $OUT/hf.json.
 set -u
 . bench/gpu/env.sh
 M=/tmp/m; mkdir -p $M
@@ -28,6 +32,16 @@ for m in attn half mamba attn-q8; do
   echo "== mmbbench $m $(el)"
   timeout $PER bin/mmbbench --backend vulkan --profile $FLAGS --json-out $OUT/bench-$m.json $M/$m.mmb 2>&1
   echo "rc $?"
+done
+mb() { timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none "$@" 2>&1 | grep -E '^mmbbench: (decode|error)|rror'; }
+for m in half mamba attn; do
+  for f in "--host-feed" "" "--host-feed --submit-first 1"; do
+    echo "-- $m ${f:-device feed} $(el)"; mb $f $M/$m.mmb
+  done
+done
+for m in half mamba attn; do
+  echo "== knobs $m $(el)"
+  (cd runtime/vulkan && MMB_DECODE_MODEL=$M/$m.mmb timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench DecodeKnobs -test.benchtime 1x 2>&1 | grep -E 'Benchmark|FAIL|panic' | tr '\t' '\n' | grep -E 'tok/s|FAIL|panic')
 done
 echo "== HF transformers, same GPU and checkpoint $(el)"
 timeout 150 python3 bench/gpu/hf_decode.py $M/llama1b-f16 2>/dev/null | tail -1 | tee $OUT/hf.json
