@@ -80,7 +80,7 @@ func (b *Backend) AttentionOut(h, q, k, v, kCache, vCache rt.Buffer, o rt.Weight
 	if err != nil {
 		return false, err
 	}
-	snap, err := b.blockCopy(hb.h, D, true)
+	snap, err := b.blockCopy(hb.h, D)
 	if err != nil {
 		return false, err
 	}
@@ -123,18 +123,18 @@ func (b *Backend) blockProj(out rt.Weight, op, what string, heads, headDim int) 
 
 // blockCopy returns the MLP block's copy of h (D values) for an attention
 // or SSM block to add into beside h, taken in the stage being recorded
-// (beside the projections that read h too): by one of them where fold
-// (snapFold), else by a compute copy (not a transfer: that would turn the
-// stage's barriers into compute-and-transfer ones).
-func (b *Backend) blockCopy(h C.VkBuffer, D int, fold bool) (C.VkBuffer, error) {
+// (beside the projections that read h too) by a compute copy (not a
+// transfer: that would turn the stage's barriers into compute-and-transfer
+// ones). Not folded into one of those projections: on the H200 that made
+// decode slower, for Mamba layers in any projection (100 % Mamba 698
+// against 711 tok/s in dt, 718 against 734 in z; session 6) and for the
+// attention block's v projection in the 50 % Mamba model (868.6 against
+// 882.4, 870.5 against 885.5; pure attention 951.9 against 949.2; session
+// 7): bench/RESULTS.md.
+func (b *Backend) blockCopy(h C.VkBuffer, D int) (C.VkBuffer, error) {
 	snap, err := b.snapBuf(uint64(D) * 4)
 	if err != nil {
 		return 0, err
-	}
-	if fold {
-		if ok, err := b.snapFold(h, snap, D); ok || err != nil {
-			return snap, err
-		}
 	}
 	return snap, b.dispatch("copyf", specElem, ceilDiv(D, wgElem), []C.VkBuffer{snap, h}, 1<<0, uint32(D))
 }

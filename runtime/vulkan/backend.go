@@ -82,7 +82,6 @@ type Backend struct {
 	noAttnO    bool // tests, benchmarks: no attention block
 	noSSMO     bool // tests, benchmarks: no SSM block (ssmo.go)
 	noNormFold bool // tests, benchmarks: no MatMulNormed (the session runs RMSNorm and MatMul)
-	noSnapFold bool // tests, benchmarks: the attention and SSM blocks' copy of h as a dispatch of its own
 	noConvFold bool // tests: the Mamba-2 conv as its own dispatch, not in the in_proj matvec
 	attnORows  int  // benchmarks: o rows per attention-block workgroup (0: attnORows)
 	oprojU     int  // benchmarks: words per lane in flight in the attention and SSM blocks' projection (0: oprojRound)
@@ -517,7 +516,6 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 			ao, so := b.oprojSpec(wgAttnOne, true, dt), b.oprojSpec(wgSSMO, false, dt)
 			b.pipeline(attnONames[dt], ao[:])
 			b.pipeline(ssmoNames[dt], so[:])
-			b.pipeline("matvec4nx_"+sfx, spec[:])
 			b.pipeline("matvec4nc_"+sfx, spec[:])
 			b.pipeline("copyf", specElem)
 		}

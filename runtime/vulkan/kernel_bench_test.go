@@ -637,9 +637,8 @@ func BenchmarkKernelSSMScan(b *testing.B) {
 // k and v projections (RoPE folded) and the attention block at context 144;
 // for Mamba-2 the norm, the z, xBC and dt projections (conv folded) and the
 // SSM block (-stages: the scan, gated norm and out_proj as three stages).
-// The projections fold the norm (MatMulNormed) and one of them copies h for
-// the MLP block; -norm-copy: the RMSNorm and the copy as dispatches of their
-// own in the same stage (as before session 6).
+// The projections fold the norm (MatMulNormed); -norm: the RMSNorm as a
+// dispatch of its own in the same stage (as before session 6).
 func BenchmarkKernelLayerHead(b *testing.B) {
 	be, bw := benchBackend(b)
 	if be.mlpF == 0 {
@@ -741,15 +740,15 @@ func BenchmarkKernelLayerHead(b *testing.B) {
 					be.MatMul(tmp, g, w.out, 1), be.Add(h, tmp, D))
 			}
 		}
-		variants := []string{"", "-norm-copy"}
+		variants := []string{"", "-norm"}
 		if kind == "mamba" {
 			variants = append(variants, "-stages")
 		}
 		for _, v := range variants {
 			b.Run(kind+v, func(b *testing.B) {
-				be.noNormFold, be.noSnapFold = v == "-norm-copy", v == "-norm-copy"
+				be.noNormFold = v == "-norm"
 				be.noSSMO = v == "-stages"
-				defer func() { be.noNormFold, be.noSnapFold, be.noSSMO = false, false, false }()
+				defer func() { be.noNormFold, be.noSSMO = false, false }()
 				reps := max(copies, int(0.02*bw/float64(per)))
 				t := perCall(b, be, reps, func(j int) {
 					if err := run(j); err != nil {
@@ -798,8 +797,7 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		{"as-is", func(bool) {}, false},
 		{"host-feed", func(bool) {}, true},
 		{"no-ssm-block", func(off bool) { be.noSSMO = off }, false},
-		{"no-norm-fold", func(off bool) { be.noNormFold, be.noSnapFold = off, off }, false},
-		{"no-snap-fold", func(off bool) { be.noSnapFold = off }, false},
+		{"no-norm-fold", func(off bool) { be.noNormFold = off }, false},
 		{"no-attn-block", func(off bool) { be.noAttnO = off }, false},
 		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }, false},
 		{"attn-ku1", func(off bool) { be.attnKU = b2i(off) }, false},

@@ -100,24 +100,23 @@ func TestMatMulNormed(t *testing.T) {
 }
 
 // TestDecodeStepNormFold runs one decode step of each fixture at context
-// 101 with the layers' input norms folded into their projections and the
-// MLP block's copy of h taken by one of them, and with the RMSNorm and the
-// copy as dispatches of their own: no layer records an RMSNorm (the final
-// norm before the head remains), every layer with an attention block (all
-// attention layers where attnBlockFits) has one copying projection
-// (matvec4nx) and no copy, an SSM block keeps its
-// copy dispatch (SSMOut says why), the barriers are the same, and the logits
-// agree within hfref.SelfTol.
+// 101 with the layers' input norms folded into their projections and with
+// the RMSNorm as a dispatch of its own: no layer records an RMSNorm (the
+// final norm before the head remains), every attention layer has an
+// attention block where attnBlockFits and every Mamba layer an SSM block,
+// each with its copy of h for the MLP block (blockCopy says why a copy
+// dispatch), the barriers are the same, and the logits agree within
+// hfref.SelfTol.
 func TestDecodeStepNormFold(t *testing.T) {
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
 			logits, cmds, cfg, b := blockStepOnOff(t, name, func(b *Backend, off bool) {
-				b.noNormFold, b.noSnapFold = off, off
+				b.noNormFold = off
 			})
 			layers := cfg.NumLayers
 			now, old := cmds[0], cmds[1]
 			// The attention and SSM blocks need the copy.
-			snaps, attn, ssm := countPrefix(now, "matvec4nx_"), countPrefix(now, "attno_"), countPrefix(now, "ssmo_")
+			attn, ssm := countPrefix(now, "attno_"), countPrefix(now, "ssmo_")
 			blocks := attn + ssm
 			// q and k of each attention layer fold RoPE; each Mamba layer's
 			// xBC projection folds the conv.
@@ -138,11 +137,11 @@ func TestDecodeStepNormFold(t *testing.T) {
 			if attn != wantAttn || ssm != mambaLayers {
 				t.Errorf("%d attention and %d SSM blocks, want %d and %d:\n%v", attn, ssm, wantAttn, mambaLayers, now)
 			}
-			if snaps != attn || countCmd(now, "copyf") != ssm || countCmd(old, "copyf") != blocks {
-				t.Errorf("%d copying projections and %d copies for %d attention and %d SSM blocks (without: %d copies):\n%v",
-					snaps, countCmd(now, "copyf"), attn, ssm, countCmd(old, "copyf"), now)
+			if countCmd(now, "copyf") != blocks || countCmd(old, "copyf") != blocks {
+				t.Errorf("%d copies (without the fold: %d) for %d attention and %d SSM blocks:\n%v",
+					countCmd(now, "copyf"), countCmd(old, "copyf"), attn, ssm, now)
 			}
-			checkStageSaved(t, "the folded norms and copies", logits, cmds, 0)
+			checkStageSaved(t, "the folded norms", logits, cmds, 0)
 		})
 	}
 }

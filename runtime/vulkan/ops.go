@@ -261,35 +261,6 @@ func (b *Backend) MatMulNormed(dst, x rt.Buffer, norm rt.Weight, eps float32, w 
 	return true, b.matvec4(d, xb, wt, rows, &normOf{src: xb.h, g: g.h, dim: wt.cols, rows: rows, eps: eps})
 }
 
-// snapFold makes a norm-fed matvec of the stage being recorded that reads
-// the D values of h (one row) also copy them into the MLP block's copy of
-// h, snap (matvec4nx), where a copy dispatch would stand beside it
-// otherwise: the one with the most workgroups, whose share of the copy is
-// smallest. It reports whether it did. (The SSM block does not use it: see
-// SSMOut.)
-func (b *Backend) snapFold(h, snap C.VkBuffer, D int) (bool, error) {
-	if b.noSnapFold || b.read[snap] || b.written[snap] {
-		return false, nil
-	}
-	var mv *mvCall
-	for i := range b.fresh {
-		f := &b.fresh[i]
-		if f.kind == mvNorm && f.bufs[1] == h && f.pc[4] == 0 && f.rows == 1 && int(f.pc[1]) == D &&
-			b.inStage(f) && (mv == nil || f.groups > mv.groups) {
-			mv = f
-		}
-	}
-	if mv == nil {
-		return false, nil
-	}
-	bufs := [5]C.VkBuffer{mv.bufs[0], mv.bufs[1], mv.bufs[2], mv.bufs[3], snap}
-	if err := b.recast(mv, mvNames[mvNormSnap][mv.dt], bufs[:], mv.pc[:mv.npc], nil, bufs[4:]); err != nil {
-		return false, err
-	}
-	mv.kind = mvNormSnap
-	return true, nil
-}
-
 // inStage reports whether the recorded matvec mv is in the stage being
 // recorded (after the last barrier) and still in the command list.
 func (b *Backend) inStage(mv *mvCall) bool {
@@ -482,12 +453,11 @@ const (
 	mvNormPair
 	mvRow2     // two rows per subgroup (plain only)
 	mvNormConv // norm-fed, with the Mamba-2 conv and SiLU of its rows
-	mvNormSnap // norm-fed, also copying x (one row) into the MLP block's copy of h
 	mvKinds
 )
 
 var mvNames = func() (t [mvKinds][8]string) {
-	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w", "matvec4nc", "matvec4nx"}
+	prefix := [mvKinds]string{"matvec4", "matvec4r", "matvec4s", "matvec4sr", "matvec4n", "matvec4np", "matvec4g", "matvec4ng", "matvec4w", "matvec4nc"}
 	for k, p := range prefix {
 		for dt, sfx := range dtSuffix {
 			t[k][dt] = p + "_" + sfx

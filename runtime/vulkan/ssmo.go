@@ -84,11 +84,7 @@ func (b *Backend) SSMOut(h, xbc, dt, z, state rt.Buffer, aNeg, dtBias, dSkip, gn
 		}
 		b.fill(b.ssmCount.h, 0, b.ssmCount.bytes, 0)
 	}
-	// The copy of h by a dispatch of its own, not folded into an in_proj
-	// matvec as the attention block's is: on the H200 that made decode
-	// slower, whether in the dt or the z projection (100 % Mamba 698
-	// against 711 tok/s, 718 against 734; bench/RESULTS.md, session 6).
-	snap, err := b.blockCopy(bufs[0], D, false)
+	snap, err := b.blockCopy(bufs[0], D)
 	if err != nil {
 		return false, err
 	}

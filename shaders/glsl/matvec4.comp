@@ -40,9 +40,6 @@
 // no stage of its own after the in_proj.
 // SNAP (with RESID): h is also stored into binding 5, a copy that an MLP
 // dispatch (below) reads while it adds into h.
-// SNAPX (with NORM alone): the workgroups also copy x's token rows (h, from
-// vec4 xoff on) into binding 4, that copy for the MLP block, where the
-// attention or SSM block would need a copy dispatch beside this one.
 // MLP (with NORM and PAIR): the whole MLP block of up to MAXR decode rows in
 // one dispatch, h += down · (silu(gate · n)·(up · n)) with n = RMSNorm(h),
 // split over the ffn features: workgroup g computes the FPW (constant 4)
@@ -101,12 +98,6 @@ layout(push_constant) uniform PC { uint rows, K, N, so; } pc;
 #endif
 #ifdef SWIGLU
 layout(std430, binding = 3) readonly buffer UB { vec4 U4[]; };
-#endif
-#ifdef SNAPX
-#if !defined(NORM) || defined(ROPE) || defined(CONV) || defined(PAIR)
-#error "SNAPX is built with NORM alone"
-#endif
-layout(std430, binding = 4) writeonly buffer SXB { vec4 SX4[]; };
 #endif
 #ifdef RESID
 layout(std430, binding = 4) buffer HB { float H[]; };
@@ -524,10 +515,6 @@ void main() {
 	// so subgroupAdd in rowdot sees whole subgroups (and, with SPLIT, every
 	// subgroup meets the barriers: it takes exactly one row of each block).
 	uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y;
-#ifdef SNAPX
-	for (uint i = group_id() * gl_WorkGroupSize.x + gl_LocalInvocationID.x; i < pc.rows * (pc.K / 4u); i += stride * gl_WorkGroupSize.x)
-		SX4[i] = X4[pc.xoff + i];
-#endif
 	uint part = gl_SubgroupID % SPLIT, first = gl_SubgroupID / SPLIT;
 	uint step = SPLIT > 1u ? RPW : gl_NumSubgroups;
 	for (uint blk = group_id(); blk * RPW < nr; blk += stride) {

@@ -32,7 +32,6 @@ var Variants = func() []Variant {
 			Variant{"matvec4n_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM"}},
 			Variant{"matvec4np_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "ROPE"}},
 			Variant{"matvec4nc_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "CONV"}},
-			Variant{"matvec4nx_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "NORM", "SNAPX"}},
 			Variant{"matvec4s_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU"}},
 			Variant{"matvec4r_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "RESID"}},
 			Variant{"matvec4sr_" + d.suffix, "matvec4.comp", []string{"WDT=" + d.code, "W_" + d.suffix, "SWIGLU", "RESID"}})

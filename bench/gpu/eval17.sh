@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Session 7, after removing the attention block's copy fold (the copy of h
+# for the MLP block is a dispatch of its own in every block now): the
+# in-process decode knobs and mmbbench decode on the three f16 models, then
+# the Vulkan tests under the validation layer (validate.sh, which now runs
+# the feed's tests too). Logs: $OUT/eval17.txt, $OUT/validate.txt.
+set -u
+. bench/gpu/env.sh
+M=/tmp/m
+{
+models $M "attn:" "half:--keep-attention 0.5" "mamba:--keep-attention 0"
+wait; cat $M/done
+for m in half mamba attn; do
+  echo "== knobs $m $(el)"
+  (cd runtime/vulkan && MMB_DECODE_MODEL=$M/$m.mmb timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench DecodeKnobs -test.benchtime 1x 2>&1 | grep -E 'Benchmark|FAIL|panic' | tr '\t' '\n' | grep -E 'tok/s|FAIL|panic')
+done
+mb() { timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none "$@" 2>&1 | grep -E '^mmbbench: (decode|error)|rror'; }
+for round in 1 2; do
+  for m in half mamba attn; do
+    echo "-- $m $(el)"; mb $M/$m.mmb
+  done
+done
+echo "== end $(el)"
+} > $OUT/eval17.txt 2>&1
+bash bench/gpu/validate.sh > /dev/null 2>&1
+tail -c 3000 $OUT/eval17.txt; tail -c 2500 $OUT/validate.txt
