@@ -21,3 +21,12 @@ models() {
    for s in "$@"; do IFS=: read -r n f <<< "$s"; bin/hfconvert $f "$dir/llama1b-f16" "$dir/$n.mmb" >/dev/null 2>&1; done
    echo converted > "$dir/done") &
 }
+
+# knobs MODEL runs BenchmarkDecodeKnobs (in-process decode A/B) on MODEL and
+# prints each variant's median tok/s.
+knobs() {
+  (cd runtime/vulkan && MMB_DECODE_MODEL=$1 timeout 90 ../../bin/vulkan.test -test.run '^$' -test.bench DecodeKnobs -test.benchtime 1x 2>&1 | grep -E 'Benchmark|FAIL|panic' | tr '\t' '\n' | grep -E 'tok/s|FAIL|panic')
+}
+
+# mb FLAGS... MODEL: mmbbench's decode figure alone.
+mb() { timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none "$@" 2>&1 | grep -E '^mmbbench: (decode|error)|rror'; }

@@ -12,9 +12,8 @@ models $M "attn:" "half:--keep-attention 0.5" "mamba:--keep-attention 0"
 wait; cat $M/done
 for m in half mamba attn; do
   echo "== knobs $m $(el)"
-  (cd runtime/vulkan && MMB_DECODE_MODEL=$M/$m.mmb timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench DecodeKnobs -test.benchtime 1x 2>&1 | grep -E 'Benchmark|FAIL|panic' | tr '\t' '\n' | grep -E 'tok/s|FAIL|panic')
+  knobs $M/$m.mmb
 done
-mb() { timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none "$@" 2>&1 | grep -E '^mmbbench: (decode|error)|rror'; }
 for round in 1 2; do
   for m in half mamba attn; do
     echo "-- $m $(el)"; mb $M/$m.mmb

@@ -33,7 +33,6 @@ for m in attn half mamba attn-q8; do
   timeout $PER bin/mmbbench --backend vulkan --profile $FLAGS --json-out $OUT/bench-$m.json $M/$m.mmb 2>&1
   echo "rc $?"
 done
-mb() { timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none "$@" 2>&1 | grep -E '^mmbbench: (decode|error)|rror'; }
 for m in half mamba attn; do
   for f in "--host-feed" "" "--host-feed --submit-first 1"; do
     echo "-- $m ${f:-device feed} $(el)"; mb $f $M/$m.mmb
@@ -41,7 +40,7 @@ for m in half mamba attn; do
 done
 for m in half mamba attn; do
   echo "== knobs $m $(el)"
-  (cd runtime/vulkan && MMB_DECODE_MODEL=$M/$m.mmb timeout 60 ../../bin/vulkan.test -test.run '^$' -test.bench DecodeKnobs -test.benchtime 1x 2>&1 | grep -E 'Benchmark|FAIL|panic' | tr '\t' '\n' | grep -E 'tok/s|FAIL|panic')
+  knobs $M/$m.mmb
 done
 echo "== HF transformers, same GPU and checkpoint $(el)"
 timeout 150 python3 bench/gpu/hf_decode.py $M/llama1b-f16 2>/dev/null | tail -1 | tee $OUT/hf.json

@@ -11,7 +11,9 @@ import (
 )
 
 // A decode step records its commands without Go allocations once the
-// pipelines and descriptor sets exist (issue 6: nothing allocated per token).
+// pipelines and descriptor sets exist (issue 6: nothing allocated per token),
+// read back by the host (StepArgmax) or queued with its token fed on the
+// device (Greedy).
 func TestDecodeAllocs(t *testing.T) {
 	// Every fixture: the Mamba-2 layers (conv fold) and the attention block
 	// take paths of their own.
@@ -36,6 +38,16 @@ func TestDecodeAllocs(t *testing.T) {
 			step() // first use of every decode pipeline and descriptor set
 			if allocs := testing.AllocsPerRun(20, step); allocs != 0 {
 				t.Errorf("StepArgmax allocates %.1f times per token", allocs)
+			}
+			emit := func(tok int) bool { id = tok; return true }
+			greedy := func() {
+				if err := s.Greedy(id, 8, emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			greedy() // first use of embedf and the feed's readback
+			if allocs := testing.AllocsPerRun(4, greedy); allocs != 0 {
+				t.Errorf("Greedy of 8 tokens allocates %.1f times", allocs)
 			}
 		})
 	}

@@ -781,26 +781,35 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	m, err := rt.Load(f, nil, be, rt.Options{})
-	if err != nil {
-		b.Fatal(err)
+	session := func(o rt.Options) (*rt.Model, *rt.Session) {
+		m, err := rt.Load(f, nil, be, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := m.NewSession()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return m, s
 	}
-	s, err := m.NewSession()
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, main := session(rt.Options{})
+	// The host-fed steps' first early submission after one layer (then
+	// every 4): a second copy of the model, loaded with that schedule.
+	_, first1 := session(rt.Options{SubmitFirst: 1})
 	variants := []struct {
 		name string
 		set  func(off bool)
 		host bool
+		s    *rt.Session // nil: main
 	}{
-		{"as-is", func(bool) {}, false},
-		{"host-feed", func(bool) {}, true},
-		{"no-ssm-block", func(off bool) { be.noSSMO = off }, false},
-		{"no-norm-fold", func(off bool) { be.noNormFold = off }, false},
-		{"no-attn-block", func(off bool) { be.noAttnO = off }, false},
-		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }, false},
-		{"attn-ku1", func(off bool) { be.attnKU = b2i(off) }, false},
+		{"as-is", func(bool) {}, false, nil},
+		{"host-feed", func(bool) {}, true, nil},
+		{"host-feed-first1", func(bool) {}, true, first1},
+		{"no-ssm-block", func(off bool) { be.noSSMO = off }, false, nil},
+		{"no-norm-fold", func(off bool) { be.noNormFold = off }, false, nil},
+		{"no-attn-block", func(off bool) { be.noAttnO = off }, false, nil},
+		{"oproj-u1", func(off bool) { be.oprojU = b2i(off) }, false, nil},
+		{"attn-ku1", func(off bool) { be.attnKU = b2i(off) }, false, nil},
 	}
 	const rounds, tokens = 7, 96
 	prompt := spreadIDs(16, m.Config.VocabSize)
@@ -809,6 +818,7 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		for r := 0; r < rounds; r++ {
 			for i, v := range variants {
 				v.set(true)
+				s := cmp.Or(v.s, main)
 				if err := s.Reset(); err != nil {
 					b.Fatal(err)
 				}
