@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ type Options struct {
 	SubmitLayers int
 	// SubmitFirst: with early submissions, the first comes after this many
 	// layers (then every SubmitLayers), so that the device starts before a
-	// whole group is recorded. 0 means SubmitLayers.
+	// whole group is recorded. 0 means 1.
 	SubmitFirst int
 	// HostFeed: Greedy reads each token back before it records the next
 	// step, even on a backend that could feed it on the device
@@ -156,10 +157,7 @@ func Load(f *format.File, rev *format.Revision, b Backend, o Options) (*Model, e
 	if f, ok := b.(TokenFeeder); ok && !o.HostFeed {
 		m.feed = f
 	}
-	m.first = m.submit
-	if o.SubmitFirst > 0 {
-		m.first = o.SubmitFirst
-	}
+	m.first = cmp.Or(max(o.SubmitFirst, 0), defaultSubmitFirst)
 	m.maxCtx = o.MaxContext
 	if c.MaxPositions <= 0 {
 		return nil, fmt.Errorf("load model: max_position_embeddings %d", c.MaxPositions)

@@ -237,14 +237,15 @@ func TestSubmitSchedule(t *testing.T) {
 	}
 	path := tinyModel(t, kinds, format.F32)
 	for _, c := range []struct{ every, first, want int }{
-		{0, 0, 1}, // every 4: after layer 4
-		{2, 0, 3}, // after 2, 4, 6
-		{4, 1, 2}, // after 1, 5
-		{2, 1, 4}, // after 1, 3, 5, 7
+		{0, 0, 2}, // first after 1, then every 4: after 1, 5
+		{4, 4, 1}, // after 4
+		{2, 2, 3}, // after 2, 4, 6
+		{2, 0, 4}, // after 1, 3, 5, 7
 		{3, 2, 2}, // after 2, 5
 		{-1, 0, 0},
 		{-1, 1, 0},
-		{8, 0, 0}, // after 8: the last layer
+		{8, 8, 0}, // after 8: the last layer
+		{8, 0, 1}, // after 1
 	} {
 		f, err := format.Open(path)
 		if err != nil {

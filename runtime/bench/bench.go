@@ -38,7 +38,7 @@ type Options struct {
 	ContextTokens int   // tokens decoded at each context (default 32)
 	PrefillChunk  int   // rows per forward pass of a prefill; 0: the runtime's default
 	SubmitLayers  int   // runtime.Options.SubmitLayers (0: default, negative: off)
-	SubmitFirst   int   // runtime.Options.SubmitFirst (0: SubmitLayers)
+	SubmitFirst   int   // runtime.Options.SubmitFirst (0: default, 1)
 	HostFeed      bool  // runtime.Options.HostFeed
 	MatvecSplit   int   // vulkan.Options.MatvecSplit (0: default, 1: never)
 	MLPFeatures   int   // vulkan.Options.MLPFeatures (0: default, -1: no one-dispatch MLP block)

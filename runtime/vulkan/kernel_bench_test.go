@@ -793,9 +793,10 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 		return m, s
 	}
 	m, main := session(rt.Options{})
-	// The host-fed steps' first early submission after one layer (then
-	// every 4): a second copy of the model, loaded with that schedule.
-	_, first1 := session(rt.Options{SubmitFirst: 1})
+	// The host-fed steps' first early submission after 4 layers (then
+	// every 4; the default before session 7): a second copy of the model,
+	// loaded with that schedule.
+	_, first4 := session(rt.Options{SubmitFirst: 4})
 	variants := []struct {
 		name string
 		set  func(off bool)
@@ -804,7 +805,7 @@ func BenchmarkDecodeKnobs(b *testing.B) {
 	}{
 		{"as-is", func(bool) {}, false, nil},
 		{"host-feed", func(bool) {}, true, nil},
-		{"host-feed-first1", func(bool) {}, true, first1},
+		{"host-feed-first4", func(bool) {}, true, first4},
 		{"no-ssm-block", func(off bool) { be.noSSMO = off }, false, nil},
 		{"no-norm-fold", func(off bool) { be.noNormFold = off }, false, nil},
 		{"no-attn-block", func(off bool) { be.noAttnO = off }, false, nil},

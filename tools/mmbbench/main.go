@@ -35,7 +35,7 @@ func main() {
 	fs.IntVar(&o.ContextTokens, "context-decode", 32, "tokens decoded at each context")
 	fs.IntVar(&o.PrefillChunk, "chunk", 0, "rows per forward pass in prefill (0: runtime default)")
 	fs.IntVar(&o.SubmitLayers, "submit-layers", 0, "layers per early GPU submission while a step is recorded (0: runtime default, -1: off)")
-	fs.IntVar(&o.SubmitFirst, "submit-first", 0, "layers before the first early GPU submission of a step (0: as --submit-layers)")
+	fs.IntVar(&o.SubmitFirst, "submit-first", 0, "layers before the first early GPU submission of a forward pass (0: runtime default, 1)")
 	fs.BoolVar(&o.HostFeed, "host-feed", false, "read each greedy token back before the next decode step is recorded (default: fed on the device where the backend can, steps queued ahead)")
 	fs.IntVar(&o.MatvecSplit, "matvec-split", 0, "Vulkan: subgroups per row of a decode matvec (0: default, 1: never split)")
 	fs.IntVar(&o.RowPairs, "matvec-row-pairs", 0, "Vulkan: plain decode matvecs with two rows per subgroup (0: default, a Q8_0 lm_head; 1: all; -1: none)")
