@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Prepared in session 6, NOT RUN yet (no device time left): decode with the
+# Prepared in session 6 and never run: session 7 answered its question in
+# final.sh instead (bench/gpu/final7, final7b; the default is now the first
+# submission after 1 layer). What it was to measure: decode with the
 # first early submission of a step after 1 or 2 layers and then every 4 (or
 # 6, 8), against every 4 from the start (the default), interleaved, for the
 # f16 models. eval13 put the host's recording of a whole step at ~140-165 µs
