@@ -13,13 +13,14 @@ import (
 // A decode step records its commands without Go allocations once the
 // pipelines and descriptor sets exist (issue 6: nothing allocated per token),
 // read back by the host (StepArgmax) or queued with its token fed on the
-// device (Greedy).
+// device (Greedy); nor does it create pipelines or descriptor sets.
 func TestDecodeAllocs(t *testing.T) {
 	// Every fixture: the Mamba-2 layers (conv fold) and the attention block
 	// take paths of their own.
 	for _, name := range hfref.Fixtures {
 		t.Run(name, func(t *testing.T) {
-			m := openVulkan(t, hfref.Convert(t, filepath.Join(fixtures, name), 0), rt.Options{})
+			b := newTest(t, Options{Device: AutoDevice, CacheDir: "-"})
+			m := openOn(t, hfref.Convert(t, filepath.Join(fixtures, name), 0), b, rt.Options{})
 			s, err := m.NewSession()
 			if err != nil {
 				t.Fatal(err)
@@ -46,8 +47,13 @@ func TestDecodeAllocs(t *testing.T) {
 				}
 			}
 			greedy() // first use of embedf and the feed's readback
+			pipes, sets := len(b.pipes), len(b.sets)
 			if allocs := testing.AllocsPerRun(4, greedy); allocs != 0 {
 				t.Errorf("Greedy of 8 tokens allocates %.1f times", allocs)
+			}
+			step()
+			if len(b.pipes) != pipes || len(b.sets) != sets {
+				t.Errorf("decode steps made %d pipelines and %d descriptor sets after the first", len(b.pipes)-pipes, len(b.sets)-sets)
 			}
 		})
 	}
