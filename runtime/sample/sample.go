@@ -23,8 +23,7 @@ type Params struct {
 type Sampler struct {
 	p     Params
 	rng   *rand.Rand
-	idx   []int
-	probs []float64
+	keys  []uint64 // rank keys of the candidates (Pick)
 	seen  []uint32 // stamp per id, so a repeated id is penalised once
 	stamp uint32
 }
@@ -71,67 +70,159 @@ func (s *Sampler) Pick(logits []float32, history []int) int {
 		return Greedy(logits)
 	}
 	n := len(logits)
-	if cap(s.idx) < n {
-		s.idx = make([]int, n)
-		s.probs = make([]float64, n)
+	if cap(s.keys) < n {
+		s.keys = make([]uint64, n)
 	}
-	idx := s.idx[:n]
-	for i := range idx {
-		idx[i] = i
-	}
-	// Sort candidates by logit, descending; ties by id for determinism.
-	slices.SortFunc(idx, func(a, b int) int {
-		la, lb := logits[a], logits[b]
-		switch {
-		case la > lb:
-			return -1
-		case la < lb:
-			return 1
+	// The candidates in rank order (larger logit first, the lower id on
+	// ties), but only as far as a choice can reach: sorting the whole
+	// vocabulary took ~25 ms a token at 128k entries. A key packs a
+	// candidate's rank (ascending) and its id.
+	keys := s.keys[:n]
+	best := 0
+	for id, l := range logits {
+		keys[id] = rankKey(l, id)
+		if l > logits[best] {
+			best = id
 		}
-		return a - b
-	})
+	}
+	maxL := float64(logits[best])
 	k := n
 	if p.TopK > 0 && p.TopK < k {
 		k = p.TopK
 	}
-	idx = idx[:k]
-	probs := s.probs[:k]
-	maxL := float64(logits[idx[0]])
-	sum := 0.0
-	for i, id := range idx {
-		e := math.Exp((float64(logits[id]) - maxL) / p.Temperature)
-		probs[i] = e
-		sum += e
-	}
-	for i := range probs {
-		probs[i] /= sum
-	}
-	if p.MinP > 0 {
-		limit := p.MinP * probs[0]
-		for k > 1 && probs[k-1] < limit {
-			k--
+	var sum float64
+	sorted := 0 // keys[:sorted] is in rank order
+	if k < n {
+		sortBest(keys, k)
+		keys, sorted = keys[:k], k
+		for _, key := range keys { // in rank order, as the probabilities below
+			sum += math.Exp((float64(logits[keyID(key)]) - maxL) / p.Temperature)
+		}
+	} else {
+		for _, l := range logits {
+			sum += math.Exp((float64(l) - maxL) / p.Temperature)
 		}
 	}
-	if p.TopP > 0 && p.TopP < 1 {
-		c := 0.0
-		for i := 0; i < k; i++ {
-			c += probs[i]
-			if c >= p.TopP {
-				k = i + 1
-				break
+	// prob is a candidate's probability among the k.
+	prob := func(key uint64) float64 {
+		return math.Exp((float64(logits[keyID(key)])-maxL)/p.Temperature) / sum
+	}
+	if p.MinP > 0 {
+		// Tokens below the limit are dropped, the best one never; the
+		// filter keeps rank order.
+		limit := p.MinP * (1 / sum) // the best token's probability: exp(0) / sum
+		kept := keys[:0]
+		for _, key := range keys {
+			if prob(key) >= limit || keyID(key) == best {
+				kept = append(kept, key)
+			}
+		}
+		keys, sorted = kept, min(sorted, len(kept))
+	}
+	// prefix puts the m best candidates in rank order at the front (m
+	// growing eightfold, all of them once m is an eighth) until done
+	// reports that they are enough.
+	prefix := func(done func(front []uint64) bool) {
+		for m := 64; sorted < len(keys); m *= 8 {
+			if m >= len(keys)/8 {
+				slices.Sort(keys)
+				sorted = len(keys)
+				return
+			}
+			sortBest(keys, m)
+			sorted = m
+			if done(keys[:m]) {
+				return
 			}
 		}
 	}
-	total := 0.0
-	for i := 0; i < k; i++ {
-		total += probs[i]
-	}
-	u := s.rng.Float64() * total
-	for i := 0; i < k; i++ {
-		u -= probs[i]
-		if u < 0 {
-			return idx[i]
+	if p.TopP > 0 && p.TopP < 1 {
+		// The smallest rank-order prefix whose probability reaches TopP.
+		cut := func(front []uint64) int {
+			c := 0.0
+			for i, key := range front {
+				c += prob(key)
+				if c >= p.TopP {
+					return i + 1
+				}
+			}
+			return 0
+		}
+		if cut(keys[:sorted]) == 0 {
+			prefix(func(front []uint64) bool { return cut(front) > 0 })
+		}
+		if c := cut(keys[:sorted]); c > 0 {
+			keys, sorted = keys[:c], c
 		}
 	}
-	return idx[k-1]
+	total := 0.0
+	for _, key := range keys {
+		total += prob(key)
+	}
+	u := s.rng.Float64() * total
+	walk := func(front []uint64) int {
+		v := u
+		for i, key := range front {
+			v -= prob(key)
+			if v < 0 {
+				return i
+			}
+		}
+		return -1
+	}
+	if walk(keys[:sorted]) < 0 {
+		prefix(func(front []uint64) bool { return walk(front) >= 0 })
+	}
+	if i := walk(keys[:sorted]); i >= 0 {
+		return keyID(keys[i])
+	}
+	return keyID(keys[len(keys)-1])
+}
+
+// rankKey orders candidates by ascending key: the larger logit first, the
+// lower id on ties (the float's bits mapped to an order-preserving uint32,
+// inverted, above the id).
+func rankKey(l float32, id int) uint64 {
+	b := math.Float32bits(l)
+	if b>>31 != 0 {
+		b = ^b
+	} else {
+		b |= 1 << 31
+	}
+	return uint64(^b)<<32 | uint64(uint32(id))
+}
+
+func keyID(key uint64) int { return int(uint32(key)) }
+
+// sortBest moves the m smallest keys to the front of keys in ascending
+// order, leaving the rest after them: a heap of the m best seen so far,
+// whose worst each later key must beat.
+func sortBest(keys []uint64, m int) {
+	h := keys[:m]
+	down := func(i int) {
+		for {
+			w, c := i, 2*i+1
+			if c < m && h[c] > h[w] {
+				w = c
+			}
+			if c+1 < m && h[c+1] > h[w] {
+				w = c + 1
+			}
+			if w == i {
+				return
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
+		}
+	}
+	for i := m/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for j := m; j < len(keys); j++ {
+		if keys[j] < h[0] {
+			h[0], keys[j] = keys[j], h[0]
+			down(0)
+		}
+	}
+	slices.Sort(h)
 }
