@@ -134,3 +134,14 @@ type TokenFeeder interface {
 
 // Ticket names a value SubmitRead will copy back.
 type Ticket uint64
+
+// TopKer is implemented by backends that can rank a row's largest values
+// on the device, so that a sampler with top-k reads k candidates instead of
+// the whole vocabulary (128k logits on Llama 3) and ranks only those.
+type TopKer interface {
+	// TopK writes the k largest of x[:n] in rank order (the larger value
+	// first, the lower index on ties) into dst[:k] and their indices, as
+	// float-encoded integers, into dst[k:2k]. It may refuse a k past what
+	// it supports (at least 256).
+	TopK(dst, x Buffer, n, k int) error
+}

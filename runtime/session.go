@@ -3,6 +3,8 @@ package runtime
 import (
 	"fmt"
 
+	"github.com/mmbformat/mmb/runtime/sample"
+
 	"github.com/mmbformat/mmb/format"
 )
 
@@ -32,6 +34,14 @@ type Session struct {
 	// submitting a read of its argmax into ticket instead of waiting.
 	fed, queued bool
 	ticket      Ticket
+
+	// StepTopK: topK > 0 makes a step end with the backend's TopK into
+	// sc.topk, read into top; the host ranks the logits where the backend
+	// cannot (keys its scratch).
+	topK    int
+	top     []float32
+	topIDs  []int
+	topKeys []uint64
 }
 
 type scratch struct {
@@ -42,6 +52,7 @@ type scratch struct {
 	gate, up, act       Buffer
 	logits, lastLogits  Buffer
 	argmax              Buffer
+	topk                Buffer // StepTopK's values and ids
 }
 
 // NewSession allocates a session's state for the model's context length.
@@ -102,7 +113,7 @@ func (s *Session) grow(rows int) error {
 		di, convDim, mh = c.Mamba.DInner, c.Mamba.DInner+2*c.Mamba.DXB, c.Mamba.Heads
 	}
 	var sc scratch
-	sc.last, sc.lastLogits, sc.argmax = s.sc.last, s.sc.lastLogits, s.sc.argmax
+	sc.last, sc.lastLogits, sc.argmax, sc.topk = s.sc.last, s.sc.lastLogits, s.sc.argmax, s.sc.topk
 	for _, b := range []struct {
 		p *Buffer
 		n int
@@ -203,6 +214,55 @@ func (s *Session) StepArgmax(id int) (int, error) {
 	}
 	return int(s.argmax[0]), nil
 }
+
+// StepTopK feeds one token and returns the k largest next logits in rank
+// order (the larger first, the lower id on ties) and their ids: what a
+// top-k sampler needs, without copying the whole vocabulary's logits to
+// the host where the backend ranks them itself (TopKer). The slices are
+// reused by the next call.
+func (s *Session) StepTopK(id, k int) ([]float32, []int, error) {
+	V := s.m.Config.VocabSize
+	if k < 1 || k > V {
+		return nil, nil, fmt.Errorf("runtime: top %d of a vocabulary of %d", k, V)
+	}
+	if cap(s.top) < 2*k {
+		s.top, s.topIDs = make([]float32, 2*k), make([]int, k)
+	}
+	s.top, s.topIDs = s.top[:2*k], s.topIDs[:k]
+	if _, ok := s.m.b.(TopKer); !ok || k > topKMax {
+		logits, err := s.Step(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cap(s.topKeys) < V {
+			s.topKeys = make([]uint64, V)
+		}
+		sample.Top(logits, s.top[:k], s.topIDs, s.topKeys)
+		return s.top[:k], s.topIDs, nil
+	}
+	if s.sc.topk == nil || s.sc.topk.Len() < 2*k {
+		var err error
+		if s.sc.topk, err = s.m.b.Alloc(2 * max(k, 64)); err != nil {
+			return nil, nil, err
+		}
+	}
+	var one [1]int
+	one[0] = id
+	s.topK = k
+	err := s.forward(one[:], false, false)
+	s.topK = 0
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range s.topIDs {
+		s.topIDs[i] = int(s.top[k+i])
+	}
+	return s.top[:k], s.topIDs, nil
+}
+
+// topKMax is the largest k StepTopK asks a backend's TopK for (TopKer
+// promises at least 256).
+const topKMax = 256
 
 // Greedy runs greedy decode steps: the first feeds id, each later one the
 // token the step before chose (the argmax of its logits, first on ties),
@@ -526,6 +586,12 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	}
 	if err := b.MatMul(sc.lastLogits, head, m.head, 1); err != nil {
 		return err
+	}
+	if s.topK > 0 {
+		if err := b.(TopKer).TopK(sc.topk, sc.lastLogits, V, s.topK); err != nil {
+			return err
+		}
+		return b.Read(s.top, sc.topk, 0)
 	}
 	if argmax {
 		if err := b.Argmax(sc.argmax, sc.lastLogits, 1, V); err != nil {

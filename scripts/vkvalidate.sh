@@ -26,7 +26,7 @@ khronos_validation.log_filename = $tmp/messages.txt
 khronos_validation.enables = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT
 SETTINGS
 VK_LAYER_SETTINGS_PATH="$tmp/vk_layer_settings.txt" VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation \
-  scripts/go test -count=1 -run 'TestConformance|TestFixtures$|TestGocoder$|TestPairedGLU$|TestDecodeStepFused$|TestMLPBlock$|TestDecodeStepMLPBlock$|TestAttentionOut$|TestDecodeStepAttnBlock$|TestDecodeStepConvFold$|TestSSMOut$|TestDecodeStepSSMBlock$|TestMatMulNormed$|TestDecodeStepNormFold$|TestSSMChunked|TestAttentionOnePass|TestAttentionGrouped|TestDecodeAllocs|TestGreedyFed$|TestSubmitReadAwait$|TestEmbedFed$' ./runtime/vulkan
+  scripts/go test -count=1 -run 'TestConformance|TestFixtures$|TestGocoder$|TestPairedGLU$|TestDecodeStepFused$|TestMLPBlock$|TestDecodeStepMLPBlock$|TestAttentionOut$|TestDecodeStepAttnBlock$|TestDecodeStepConvFold$|TestSSMOut$|TestDecodeStepSSMBlock$|TestMatMulNormed$|TestDecodeStepNormFold$|TestSSMChunked|TestAttentionOnePass|TestAttentionGrouped|TestDecodeAllocs|TestGreedyFed$|TestSubmitReadAwait$|TestEmbedFed$|TestTopK$|TestStepTopK$' ./runtime/vulkan
 if [ ! -e "$tmp/messages.txt" ]; then
   echo "vkvalidate: the validation layer did not load (no log written)" >&2
   exit 1

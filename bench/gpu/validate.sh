@@ -16,7 +16,7 @@ SETTINGS
 ls /usr/share/vulkan/explicit_layer.d/
 cd runtime/vulkan
 VK_LAYER_SETTINGS_PATH=$tmp/vk_layer_settings.txt VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation timeout 400 ../../bin/vulkan.test -test.count=1 -test.v \
-  -test.run 'TestCoop|TestConformance$|TestFixtures$|TestConformanceSubmitEach|TestPairedGLU$|TestDecodeStepFused$|TestMLPBlock$|TestDecodeStepMLPBlock$|TestAttentionOut$|TestDecodeStepAttnBlock$|TestDecodeStepConvFold$|TestSSMOut$|TestDecodeStepSSMBlock$|TestMatMulNormed$|TestDecodeStepNormFold$|TestConformanceRowPairs|TestSSMChunked|TestAttentionOnePass|TestGocoder$|TestOutOfDeviceMemory|TestGreedyFed$|TestSubmitReadAwait$|TestEmbedFed$' 2>&1 \
+  -test.run 'TestCoop|TestConformance$|TestFixtures$|TestConformanceSubmitEach|TestPairedGLU$|TestDecodeStepFused$|TestMLPBlock$|TestDecodeStepMLPBlock$|TestAttentionOut$|TestDecodeStepAttnBlock$|TestDecodeStepConvFold$|TestSSMOut$|TestDecodeStepSSMBlock$|TestMatMulNormed$|TestDecodeStepNormFold$|TestConformanceRowPairs|TestSSMChunked|TestAttentionOnePass|TestGocoder$|TestOutOfDeviceMemory|TestGreedyFed$|TestSubmitReadAwait$|TestEmbedFed$|TestTopK$|TestStepTopK$' 2>&1 \
   | grep -E '^(--- |FAIL|ok|PASS)|panic' | grep -v -- '--- PASS: .*/'
 echo "rc ${PIPESTATUS[0]}"
 cd ../..

@@ -36,6 +36,14 @@ type GreedyLM interface {
 	Greedy(id, n int, emit func(int) bool) error
 }
 
+// TopKLM is an LM that can return just the k largest next logits and their
+// ids (runtime.Session): Run uses it when the sampling keeps the top k, so
+// that the backend ranks the vocabulary and the host reads k candidates.
+type TopKLM interface {
+	LM
+	StepTopK(id, k int) ([]float32, []int, error)
+}
+
 // Detokenizer turns ids into text as they arrive.
 type Detokenizer interface {
 	Add(id int) string // complete UTF-8 text only
@@ -161,10 +169,25 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 			res.StopReason = "context"
 		}
 	} else {
+		// With top-k sampling the step returns its top k+1 logits only:
+		// ranked the same way, and one more than k so that Pick takes its
+		// top-k path, whose sums run in rank order, the same choices as
+		// over the whole vocabulary.
+		tl, topK := lm.(TopKLM)
+		k := o.Sampling.TopK + 1
+		topK = topK && topKFits(o.Sampling) && k <= len(logits)
 		for accept(id) {
 			if lm.Pos() >= lm.MaxPositions() {
 				res.StopReason = "context"
 				break
+			}
+			if topK {
+				vals, ids, err := tl.StepTopK(id, k)
+				if err != nil {
+					return nil, err
+				}
+				id = ids[s.Pick(vals, nil)]
+				continue
 			}
 			if logits, err = lm.Step(id); err != nil {
 				return nil, err
@@ -190,6 +213,13 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 // the choice a backend's Argmax makes.
 func greedy(p sample.Params) bool {
 	return (p.Temperature <= 0 || p.TopK == 1) && (p.RepetitionPenalty <= 0 || p.RepetitionPenalty == 1)
+}
+
+// topKFits reports whether p samples from the top k logits as they are
+// (no penalty, which would need every logit), k small enough for a
+// backend's TopK.
+func topKFits(p sample.Params) bool {
+	return p.Temperature > 0 && p.TopK >= 2 && p.TopK < 256 && (p.RepetitionPenalty <= 0 || p.RepetitionPenalty == 1)
 }
 
 func contains(ids []int, id int) bool {

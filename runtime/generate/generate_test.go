@@ -19,10 +19,12 @@ const gocoder = "../../testdata/models/gocoder-4m"
 type stepOnly struct{ LM }
 
 // With greedy sampling Run hands the loop to Session.Greedy (on Vulkan,
-// steps queued ahead with the tokens fed on the device); its results, stop
-// reasons included, equal the step-by-step loop's, and its tokens HF's
-// greedy continuation of gocoder-4m's prompts.
-func TestRunGreedy(t *testing.T) {
+// steps queued ahead with the tokens fed on the device), with top-k
+// sampling it reads each step's top k+1 logits (Session.StepTopK, ranked on
+// the GPU); its results, stop reasons included, equal the step-by-step
+// loop's over every logit, and its greedy tokens HF's greedy continuation
+// of gocoder-4m's prompts.
+func TestRunSessionLoops(t *testing.T) {
 	path := hfref.Convert(t, gocoder, 0)
 	cases := hfref.Gocoder(t, gocoder+"/reference_logits.npz")
 	backends := map[string]func() (runtime.Backend, error){
@@ -51,7 +53,7 @@ func TestRunGreedy(t *testing.T) {
 				maxNew int
 				stop   []int
 				reason string
-				samp   sample.Params // a penalty is not a backend's argmax: the step loop, not HF's tokens
+				samp   sample.Params // HF's tokens only where greedy
 			}{
 				{"length", 0, newTok, nil, "length", sample.Params{}},
 				{"stop_id", 0, newTok, []int{c.Greedy[T+4]}, "stop_id", sample.Params{}},
@@ -59,6 +61,12 @@ func TestRunGreedy(t *testing.T) {
 				{"one token", 0, 1, nil, "length", sample.Params{}},
 				{"top-k 1", 0, newTok, nil, "length", sample.Params{Temperature: 1, TopK: 1}},
 				{"penalty", 0, newTok, nil, "length", sample.Params{RepetitionPenalty: 5}},
+				// Sampling: mmbrun's defaults (top-k, so the steps return
+				// their top k+1 logits), a penalty (every logit), no top-k.
+				{"top-k sampling", 0, 16, nil, "length", sample.Params{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, Seed: 5}},
+				{"top-k 2 sampling", 0, 16, nil, "length", sample.Params{Temperature: 3, TopK: 2, Seed: 6}},
+				{"sampling with a penalty", 0, 16, nil, "length", sample.Params{Temperature: 1.5, TopK: 20, RepetitionPenalty: 1.3, Seed: 7}},
+				{"sampling without top-k", 0, 16, nil, "length", sample.Params{Temperature: 1.5, Seed: 8}},
 			} {
 				m, err := runtime.Load(f, nil, b, runtime.Options{MaxContext: tc.ctx})
 				if err != nil {
@@ -83,13 +91,13 @@ func TestRunGreedy(t *testing.T) {
 				}
 				g, st := res[0], res[1]
 				if !slices.Equal(g.IDs, st.IDs) || g.StopReason != st.StopReason || g.NewTokens != st.NewTokens {
-					t.Errorf("%s: greedy path %v (%s, %d new), step loop %v (%s, %d new)", tc.name,
+					t.Errorf("%s: the session's own loop %v (%s, %d new), the step loop %v (%s, %d new)", tc.name,
 						g.IDs[T:], g.StopReason, g.NewTokens, st.IDs[T:], st.StopReason, st.NewTokens)
 				}
 				if g.StopReason != tc.reason {
 					t.Errorf("%s: stop reason %q, want %q", tc.name, g.StopReason, tc.reason)
 				}
-				if want := c.Greedy[:len(g.IDs)]; tc.samp.RepetitionPenalty == 0 && !slices.Equal(g.IDs, want) {
+				if want := c.Greedy[:len(g.IDs)]; greedy(tc.samp) && !slices.Equal(g.IDs, want) {
 					t.Errorf("%s: ids %v, HF's greedy %v", tc.name, g.IDs[T:], want[T:])
 				}
 			}

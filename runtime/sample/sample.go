@@ -179,6 +179,21 @@ func (s *Sampler) Pick(logits []float32, history []int) int {
 	return keyID(keys[len(keys)-1])
 }
 
+// Top puts the len(vals) best of logits in rank order (the larger logit
+// first, the lower id on ties) into vals and ids, with keys (at least
+// len(logits) long) as scratch: what a backend's top-k gives a sampler.
+func Top(logits []float32, vals []float32, ids []int, keys []uint64) {
+	keys = keys[:len(logits)]
+	for id, l := range logits {
+		keys[id] = rankKey(l, id)
+	}
+	sortBest(keys, len(vals))
+	for i, key := range keys[:len(vals)] {
+		ids[i] = keyID(key)
+		vals[i] = logits[ids[i]]
+	}
+}
+
 // rankKey orders candidates by ascending key: the larger logit first, the
 // lower id on ties (the float's bits mapped to an order-preserving uint32,
 // inverted, above the id).

@@ -13,7 +13,8 @@ import (
 // A decode step records its commands without Go allocations once the
 // pipelines and descriptor sets exist (issue 6: nothing allocated per token),
 // read back by the host (StepArgmax) or queued with its token fed on the
-// device (Greedy); nor does it create pipelines or descriptor sets.
+// device (Greedy), or ranked for a top-k sampler (StepTopK); nor does it
+// create pipelines or descriptor sets.
 func TestDecodeAllocs(t *testing.T) {
 	// Every fixture: the Mamba-2 layers (conv fold) and the attention block
 	// take paths of their own.
@@ -50,6 +51,18 @@ func TestDecodeAllocs(t *testing.T) {
 			pipes, sets := len(b.pipes), len(b.sets)
 			if allocs := testing.AllocsPerRun(4, greedy); allocs != 0 {
 				t.Errorf("Greedy of 8 tokens allocates %.1f times", allocs)
+			}
+			topk := func() {
+				if _, ids, err := s.StepTopK(id, 41); err != nil {
+					t.Fatal(err)
+				} else {
+					id = ids[1]
+				}
+			}
+			topk() // first use of topk.comp
+			pipes, sets = len(b.pipes), len(b.sets)
+			if allocs := testing.AllocsPerRun(10, topk); allocs != 0 {
+				t.Errorf("StepTopK allocates %.1f times per token", allocs)
 			}
 			step()
 			if len(b.pipes) != pipes || len(b.sets) != sets {

@@ -117,6 +117,7 @@ type Backend struct {
 	// argPart holds the first pass's results.
 	argmaxSplit int
 	argPart     devBuf
+	topPart     devBuf      // TopK's passes between the first and the last (feed.go)
 	rpw         uint32      // matvec output rows per workgroup with subgroups
 	specMV      [4][]uint32 // matvec specialisation constants for 1, 2, 4, 8 token rows
 	maxRange    uint64      // maxStorageBufferRange

@@ -57,7 +57,7 @@ var Variants = func() []Variant {
 		Variant{"coopmm2_q8_n128", "coopmm2.comp", []string{"TN=4u", "W_q8"}}, Variant{"coopmm2_q8_n64", "coopmm2.comp", []string{"TN=2u", "W_q8"}},
 		Variant{"attncm", "attncm.comp", nil}, Variant{"attncm128", "attncm.comp", []string{"HD=128u"}},
 		Variant{"tof16", "tof16.comp", nil}, Variant{"copyf", "add.comp", []string{"COPY"}},
-		Variant{"embedf", "embed.comp", []string{"FED"}})
+		Variant{"embedf", "embed.comp", []string{"FED"}}, Variant{"topk", "topk.comp", nil})
 	for _, s := range []string{"embed", "rmsnorm", "add", "swiglu", "rope", "attention", "conv1d", "ssmscan", "gatednorm", "argmax", "attndec", "attndecg", "attncomb", "argmaxpart", "argmaxmerge", "attnprefill", "ssmchunk_local", "ssmchunk_pass", "ssmchunk_out"} {
 		v = append(v, Variant{s, s + ".comp", nil})
 	}
