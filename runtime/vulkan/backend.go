@@ -45,6 +45,7 @@ type Backend struct {
 	coopmat     bool
 	k16, v16    devBuf // attncm's f16 caches
 	maxShared   int    // maxComputeSharedMemorySize
+	maxWG       int    // the largest workgroup, up to 1024 invocations
 	oldMatmul   bool   // tests, benchmarks: matmul.comp even where matmul2 fits
 	untiledAttn bool   // no shared-memory room for attnprefill's tiles (or tests)
 	scalarMV    bool   // tests: use the word-at-a-time matvec even where matvec4 fits
@@ -234,6 +235,7 @@ func New(opts Options) (*Backend, error) {
 		rpw:       uint32(max(1, wgMatvec/max(d.SubgroupSize, 1))),
 		maxRange:  uint64(ci.max_storage_range),
 		maxGroup:  uint32(ci.max_wg_count[0]),
+		maxWG:     int(min(ci.max_wg_invocations, ci.max_wg_size_x, 1024)),
 		pipes:     map[pipeKey]C.VkPipeline{},
 		barrierAt: -1,
 		sets:      map[[nbind]C.VkBuffer]C.VkDescriptorSet{},
@@ -498,6 +500,9 @@ func (b *Backend) warmDecode(dt format.DType, split int) {
 			{"add", specElem}, {"swiglu", specElem}, {"rope", specElem}, {"embed", specElem}, {"embedf", specElem},
 			{"attndec", []uint32{wgAttnDec}}, {"attndec", specAttnOne}, {"attncomb", specHead}, {"conv1d", specHead}, {"ssmscan", specHead}, {"gatednorm", specHead}} {
 			b.pipeline(p.name, p.spec)
+		}
+		if spec, err := b.topKSpec(41); err == nil { // mmbrun's top-k 40 (k+1 ranked)
+			b.pipeline("topk", spec[:])
 		}
 	}
 	b.warmed[warmKey{dt, split}] = true

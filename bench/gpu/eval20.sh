@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Session 7: topk.comp on up to 1024 invocations a workgroup (was 128)
+# and its pipeline made at load time: mmbrun's default sampling (top-k 40)
+# with the binary before (bin-base, 8957cb2's mmbrun) and after, interleaved.
+# Log: $OUT/eval20.txt.
+set -u
+. bench/gpu/env.sh
+M=/tmp/m
+{
+models $M "attn:" "half:--keep-attention 0.5"
+wait; cat $M/done
+P=128000,791,374,1097,10,358,1543,264,1296,315,279,1176,3446,13,578,4320
+for round in 1 2 3; do
+  for m in attn half; do
+    for b in bin-base bin; do
+      echo "-- $b mmbrun $m defaults $(el)"
+      timeout 60 $b/mmbrun --backend vulkan --ids -n 256 --prompt-ids $P $M/$m.mmb 2>&1 >/dev/null | grep -E 'mmbrun:|rror'
+    done
+  done
+done
+echo "== end $(el)"
+} > $OUT/eval20.txt 2>&1
+tail -c 3000 $OUT/eval20.txt
