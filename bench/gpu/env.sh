@@ -30,3 +30,8 @@ knobs() {
 
 # mb FLAGS... MODEL: mmbbench's decode figure alone.
 mb() { timeout 40 bin/mmbbench --backend vulkan --prefill none --contexts none "$@" 2>&1 | grep -E '^mmbbench: (decode|error)|rror'; }
+
+# mr BINDIR MODEL FLAGS...: mmbrun's speed line for 256 tokens after a
+# 16-token prompt (ids from the Llama 3 vocabulary), text discarded.
+P16=128000,791,374,1097,10,358,1543,264,1296,315,279,1176,3446,13,578,4320
+mr() { local d=$1 m=$2; shift 2; timeout 60 $d/mmbrun --backend vulkan --ids -n 256 --prompt-ids $P16 "$@" $m 2>&1 >/dev/null | grep -E 'mmbrun:|rror'; }

@@ -11,12 +11,11 @@ M=/tmp/m
 {
 models $M "attn:" "half:--keep-attention 0.5"
 wait; cat $M/done
-P=128000,791,374,1097,10,358,1543,264,1296,315,279,1176,3446,13,578,4320
 for round in 1 2; do
   for m in attn half; do
     for s in "--temp 0" "" "--temp 0.8 --top-k 0 --top-p 1 --min-p 0"; do
       echo "-- mmbrun $m ${s:-defaults} $(el)"
-      timeout 60 bin/mmbrun --backend vulkan --ids -n 256 --prompt-ids $P $s $M/$m.mmb 2>&1 >/dev/null | grep -E 'mmbrun:|rror'
+      mr bin $M/$m.mmb $s
     done
   done
 done

@@ -9,12 +9,11 @@ M=/tmp/m
 {
 models $M "attn:" "half:--keep-attention 0.5"
 wait; cat $M/done
-P=128000,791,374,1097,10,358,1543,264,1296,315,279,1176,3446,13,578,4320
 for round in 1 2 3; do
   for m in attn half; do
     for b in bin-base bin; do
       echo "-- $b mmbrun $m defaults $(el)"
-      timeout 60 $b/mmbrun --backend vulkan --ids -n 256 --prompt-ids $P $M/$m.mmb 2>&1 >/dev/null | grep -E 'mmbrun:|rror'
+      mr $b $M/$m.mmb
     done
   done
 done
