@@ -19,8 +19,9 @@ import (
 const feedSlots = 2 * C.MMB_RING
 
 // feedState is the TokenFeeder's bookkeeping: ticket t's value lands in
-// back's word t % feedSlots, copied at the end of the submission into ring
-// slot of the same index (or by a flush, while profiling).
+// back's word t % feedSlots, copied at the end of its submission (slots
+// says which ring slot that went into, to wait for it) or by a flush while
+// profiling.
 type feedState struct {
 	back  *hostBuf
 	next  rt.Ticket // the next ticket

@@ -139,6 +139,24 @@ func TestSubmitReadAwait(t *testing.T) {
 	if _, err := b.SubmitRead(x, 4); err == nil {
 		t.Error("SubmitRead past the buffer: no error")
 	}
+	// While profiling, whose marks share one submission, SubmitRead runs
+	// the work at once.
+	if err := b.ProfileStart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Write(x, 1, []float32{42}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := b.SubmitRead(x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.Await(tk); err != nil || v != 42 {
+		t.Errorf("Await while profiling = %v, %v, want 42", v, err)
+	}
+	if _, err := b.ProfileStop(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // EmbedFed embeds the row an Argmax result names; ids outside the table
