@@ -50,6 +50,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) runtime.Backend) {
 	t.Run("GatedRMSNorm", s.gatedRMSNorm)
 	t.Run("Argmax", s.argmax)
 	t.Run("MLPBlock", s.mlpBlock)
+	t.Run("TopK", s.topK)
+	t.Run("TokenFeeder", s.tokenFeeder)
 	t.Run("Errors", s.errors)
 }
 
