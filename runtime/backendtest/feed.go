@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mmbformat/mmb/format"
 	"github.com/mmbformat/mmb/runtime"
 )
 
@@ -46,29 +45,32 @@ func (s *suite) topK(t *testing.T) {
 
 // tokenFeeder checks runtime.TokenFeeder where the backend has it: an
 // Argmax result read back through SubmitRead and Await, and embedded by
-// EmbedFed as Embed embeds that id.
+// EmbedFed as Embed embeds that id, for every table dtype.
 func (s *suite) tokenFeeder(t *testing.T) {
 	tf, ok := s.b.(runtime.TokenFeeder)
 	if !ok {
 		t.Skipf("%s does not implement runtime.TokenFeeder", s.b.Name())
 	}
 	r := newRNG(16)
-	const rows, cols = 37, 24
-	table := uniform(r, rows*cols, -2, 2)
-	w, _ := s.weight(t, "embed", format.F16, rows, cols, table)
-	x := uniform(r, rows, -1, 1)
-	x[29] = 5
-	arg := s.sentinel(t, 2)
-	must(t, "Argmax", s.b.Argmax(arg, s.buffer(t, x), 1, rows))
-	ticket, err := tf.SubmitRead(arg, 0)
-	must(t, "SubmitRead", err)
-	fed, host := s.sentinel(t, cols), s.sentinel(t, cols)
-	must(t, "EmbedFed", tf.EmbedFed(fed, w, arg, 0))
-	must(t, "Embed", s.b.Embed(host, w, []int32{29}))
-	v, err := tf.Await(ticket)
-	must(t, "Await", err)
-	if v != 29 {
-		t.Errorf("Await: %v, want 29", v)
+	const rows, cols = 37, 64
+	for i, dt := range allDTypes {
+		table := uniform(r, rows*cols, -2, 2)
+		w, _ := s.weight(t, "embed", dt, rows, cols, table)
+		x := uniform(r, rows, -1, 1)
+		best := 29 - i
+		x[best] = 5
+		arg := s.sentinel(t, 2)
+		must(t, "Argmax", s.b.Argmax(arg, s.buffer(t, x), 1, rows))
+		ticket, err := tf.SubmitRead(arg, 0)
+		must(t, "SubmitRead", err)
+		fed, host := s.sentinel(t, cols), s.sentinel(t, cols)
+		must(t, "EmbedFed", tf.EmbedFed(fed, w, arg, 0))
+		must(t, "Embed", s.b.Embed(host, w, []int32{int32(best)}))
+		v, err := tf.Await(ticket)
+		must(t, "Await", err)
+		if v != float32(best) {
+			t.Errorf("%v: Await: %v, want %d", dt, v, best)
+		}
+		check(t, "EmbedFed "+dt.String(), s.read(t, fed, 0, cols), f64(s.read(t, host, 0, cols)), exactBound(cols))
 	}
-	check(t, "EmbedFed", s.read(t, fed, 0, cols), f64(s.read(t, host, 0, cols)), exactBound(cols))
 }
