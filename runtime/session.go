@@ -29,20 +29,29 @@ type Session struct {
 	capture bool
 	hidden  [][]float32
 
-	// While Greedy feeds tokens on the device: fed makes a step embed the
-	// token the step before left in sc.argmax; queued makes a step end by
-	// submitting a read of its argmax into ticket instead of waiting.
-	fed, queued bool
-	ticket      Ticket
+	// While Greedy feeds tokens on the device, fed makes a step embed the
+	// token the step before left in sc.argmax; ticket is the read of the
+	// last queued step's token.
+	fed    bool
+	ticket Ticket
 
-	// StepTopK: topK > 0 makes a step end with the backend's TopK into
-	// sc.topk, read into top; the host ranks the logits where the backend
-	// cannot (keys its scratch).
-	topK    int
+	// StepTopK's values then ids (read from sc.topk), its ids as ints, and
+	// the host's ranking scratch where the backend cannot rank.
 	top     []float32
 	topIDs  []int
 	topKeys []uint64
 }
+
+// tail is what a forward pass ends with once the last row's logits are on
+// the backend.
+type tail int
+
+const (
+	readLogits  tail = iota // copy them to the host (s.logits)
+	readArgmax              // argmax on the backend, read back (s.argmax)
+	queueArgmax             // argmax on the backend, submitted with a read of it into s.ticket, not waited for
+	readTopK                // the top len(s.topIDs) ranked on the backend, read back (s.top)
+)
 
 type scratch struct {
 	h, xn, tmp, last    Buffer
@@ -209,7 +218,7 @@ func (s *Session) Step(id int) ([]float32, error) {
 func (s *Session) StepArgmax(id int) (int, error) {
 	var one [1]int
 	one[0] = id
-	if err := s.forward(one[:], false, true); err != nil {
+	if err := s.forward(one[:], false, readArgmax); err != nil {
 		return 0, err
 	}
 	return int(s.argmax[0]), nil
@@ -248,10 +257,7 @@ func (s *Session) StepTopK(id, k int) ([]float32, []int, error) {
 	}
 	var one [1]int
 	one[0] = id
-	s.topK = k
-	err := s.forward(one[:], false, false)
-	s.topK = 0
-	if err != nil {
+	if err := s.forward(one[:], false, readTopK); err != nil {
 		return nil, nil, err
 	}
 	for i := range s.topIDs {
@@ -303,11 +309,10 @@ func (s *Session) Greedy(id, n int, emit func(int) bool) error {
 // greedyFed is Greedy on a TokenFeeder: step i+1 is queued before step i's
 // token is read.
 func (s *Session) greedyFed(id, n int, emit func(int) bool) error {
-	defer func() { s.fed, s.queued = false, false }()
+	defer func() { s.fed = false }()
 	var one [1]int
 	one[0] = id
-	s.queued = true
-	if err := s.forward(one[:], false, true); err != nil {
+	if err := s.forward(one[:], false, queueArgmax); err != nil {
 		return err
 	}
 	s.fed = true
@@ -315,7 +320,7 @@ func (s *Session) greedyFed(id, n int, emit func(int) bool) error {
 	for i := 0; i < n; i++ {
 		t := s.ticket
 		if i < n-1 {
-			if err := s.chunk(one[:], false, true, true, 0); err != nil {
+			if err := s.chunk(one[:], false, true, queueArgmax, 0); err != nil {
 				return err
 			}
 		}
@@ -337,10 +342,10 @@ func (s *Session) greedyFed(id, n int, emit func(int) bool) error {
 }
 
 func (s *Session) run(ids []int, all bool) error {
-	return s.forward(ids, all, false)
+	return s.forward(ids, all, readLogits)
 }
 
-func (s *Session) forward(ids []int, all, argmax bool) error {
+func (s *Session) forward(ids []int, all bool, t tail) error {
 	if err := s.check(len(ids)); err != nil {
 		return err
 	}
@@ -365,7 +370,7 @@ func (s *Session) forward(ids []int, all, argmax bool) error {
 	for done := 0; done < len(ids); {
 		n := min(s.m.chunk, len(ids)-done)
 		last := done+n == len(ids)
-		if err := s.chunk(ids[done:done+n], all, last, argmax, done); err != nil {
+		if err := s.chunk(ids[done:done+n], all, last, t, done); err != nil {
 			// The state is partly updated: the sequence cannot continue.
 			return fmt.Errorf("runtime: forward at position %d: %w (session must be Reset)", s.pos, err)
 		}
@@ -430,7 +435,7 @@ func (s *Session) normed(norm Weight, R int, eps float32, d0 Buffer, w0 Weight, 
 }
 
 // chunk runs rows tokens at s.pos through the model.
-func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
+func (s *Session) chunk(ids []int, all, last bool, t tail, done int) error {
 	m, b, c := s.m, s.m.b, s.m.Config
 	R := len(ids)
 	if err := s.grow(R); err != nil {
@@ -539,7 +544,7 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 			}
 			// A queued step is recorded while the one before runs: starting
 			// it early would gain nothing and cost submissions.
-			if ran := li + 1; m.submit > 0 && !s.queued && ran >= m.first && (ran-m.first)%m.submit == 0 {
+			if ran := li + 1; m.submit > 0 && t != queueArgmax && ran >= m.first && (ran-m.first)%m.submit == 0 {
 				if err := b.(Submitter).Submit(); err != nil {
 					return err
 				}
@@ -587,17 +592,17 @@ func (s *Session) chunk(ids []int, all, last, argmax bool, done int) error {
 	if err := b.MatMul(sc.lastLogits, head, m.head, 1); err != nil {
 		return err
 	}
-	if s.topK > 0 {
-		if err := b.(TopKer).TopK(sc.topk, sc.lastLogits, V, s.topK); err != nil {
+	switch t {
+	case readTopK:
+		if err := b.(TopKer).TopK(sc.topk, sc.lastLogits, V, len(s.topIDs)); err != nil {
 			return err
 		}
 		return b.Read(s.top, sc.topk, 0)
-	}
-	if argmax {
+	case readArgmax, queueArgmax:
 		if err := b.Argmax(sc.argmax, sc.lastLogits, 1, V); err != nil {
 			return err
 		}
-		if s.queued {
+		if t == queueArgmax {
 			var err error
 			s.ticket, err = m.feed.SubmitRead(sc.argmax, 0)
 			return err
