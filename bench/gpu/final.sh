@@ -6,7 +6,9 @@
 # the ratios come from one run. Also a plain copy of the checkpoint as the
 # conversion baseline. Since session 7 also: decode with each greedy token read
 # back by the host before the next step (--host-feed, the baseline of the
-# device feed) and with the first early submission after 1 layer, and the
+# device feed) and with the first early submission after 4 layers (the
+# default before session 7's final7b; final7 and final7b ran "--submit-first
+# 1" here, against the default of 4 then), and the
 # in-process decode knobs (BenchmarkDecodeKnobs) on the f16 models.
 # Log: $OUT/final.txt; JSON: $OUT/bench-*.json, $OUT/hf.json.
 set -u
@@ -34,7 +36,7 @@ for m in attn half mamba attn-q8; do
   echo "rc $?"
 done
 for m in half mamba attn; do
-  for f in "--host-feed" "" "--host-feed --submit-first 1"; do
+  for f in "--host-feed" "" "--host-feed --submit-first 4"; do
     echo "-- $m ${f:-device feed} $(el)"; mb $f $M/$m.mmb
   done
 done
