@@ -162,10 +162,7 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 				return nil, err
 			}
 		}
-		if werr != nil {
-			return nil, werr
-		}
-		if res.StopReason == "length" && res.NewTokens < o.MaxNew {
+		if res.StopReason == "length" && res.NewTokens < o.MaxNew && werr == nil {
 			res.StopReason = "context"
 		}
 	} else {
@@ -194,9 +191,9 @@ func Run(lm LM, prompt []int, o Options) (*Result, error) {
 			}
 			id = s.Pick(logits, res.IDs)
 		}
-		if werr != nil {
-			return nil, werr
-		}
+	}
+	if werr != nil { // Out failed
+		return nil, werr
 	}
 	res.DecodeTime = time.Since(t1)
 	if o.Detok != nil && res.StopReason != "stop_string" {
